@@ -1,0 +1,100 @@
+using System.Text.Json;
+using Silo.Abstractions.Plan;
+using Silo.Native;
+
+namespace Silo.Init;
+
+/// <summary>
+/// The life of silo-init, in the child: in the new namespaces, holding whatever privilege the
+/// user namespace (or real root) gives, and single-purposed:
+/// read the plan, perform each step, start the target, reap until the target exits, report.
+/// </summary>
+internal sealed class InitProcess
+{
+    private const int SiloFailure = 125;
+
+    private readonly int _planFd;
+    private readonly ReportChannel _report;
+
+    public InitProcess(int planFd, int reportFd)
+    {
+        _planFd = planFd;
+        _report = new ReportChannel(reportFd);
+    }
+
+    public int Run()
+    {
+        ChildPlan? plan = ReadPlan();
+        if (plan is null)
+        {
+            return SiloFailure;
+        }
+
+        if (!RunSteps(plan))
+        {
+            return SiloFailure;
+        }
+
+        // Outside a new PID namespace we are not PID 1, so orphans would go to the host's init:
+        // as a subreaper they come to us instead, and we can reap them and end them at exit.
+        if (Sys.GetPid() != 1)
+        {
+            Sys.Prctl(Sys.PrctlOption.SetChildSubreaper, 1, "prctl PR_SET_CHILD_SUBREAPER");
+        }
+
+        var launcher = new TargetLauncher(plan.Target, _report);
+        int? pid = launcher.Start(out int failureCode);
+        if (pid is null)
+        {
+            return failureCode;
+        }
+
+        return new Reaper(pid.Value, _report).WaitForTarget();
+    }
+
+    private ChildPlan? ReadPlan()
+    {
+        try
+        {
+            using var stream = new FileStream(new Microsoft.Win32.SafeHandles.SafeFileHandle(_planFd, true), FileAccess.Read);
+            return JsonSerializer.Deserialize(stream, PlanJsonContext.Default.ChildPlan)
+                ?? throw new JsonException("empty plan");
+        }
+        catch (Exception e) when (e is JsonException or IOException)
+        {
+            _report.Send(new Report(ReportKind.Failed) { Text = $"read the plan on descriptor {_planFd}: {e.Message}" });
+            return null;
+        }
+    }
+
+    // Each step is one primitive. A failure stops the run at once: later steps assume the earlier
+    // ones happened (a mount into a root that was never made would land on the host's tree).
+    private bool RunSteps(ChildPlan plan)
+    {
+        for (int i = 0; i < plan.Steps.Count; i++)
+        {
+            PlanStep step = plan.Steps[i];
+            if (plan.Trace)
+            {
+                _report.Send(new Report(ReportKind.StepStarting) { Step = i });
+            }
+
+            try
+            {
+                StepRunner.Execute(step.Operation);
+            }
+            catch (SyscallException e)
+            {
+                _report.Send(new Report(ReportKind.StepFailed) { Step = i, Call = e.Call, Errno = e.Errno });
+                return false;
+            }
+            catch (NotSupportedException e)
+            {
+                _report.Send(new Report(ReportKind.StepFailed) { Step = i, Text = e.Message });
+                return false;
+            }
+        }
+
+        return true;
+    }
+}

@@ -1,0 +1,180 @@
+/*
+ * silo-native.c: the only C in silo. Two functions, each a fork-like clone followed by an exec.
+ *
+ * Why C at all: between clone and exec the child is a copy of a multithreaded .NET process with
+ * only one thread left. The .NET runtime cannot run managed code there (its other threads, the
+ * garbage collector and its locks are gone), so the child side of each clone below calls only
+ * async-signal-safe functions and then replaces itself with a fresh program.
+ *
+ * silo_clone_child   used by the host (silo): clones the child into the new namespaces, lets it
+ *                    wait until the host has done its parent-side work (uid maps, network helper),
+ *                    then execs silo-init.
+ * silo_spawn_target  used by silo-init, once the plan has run: forks the target, gives it a session
+ *                    (and a terminal, when asked), its ids inside, then execs it.
+ *
+ * Failures in a child are reported as the errno, written as 4 bytes to a pipe the caller reads;
+ * the caller turns it into a message. Nothing here prints.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <signal.h>
+#include <stdint.h>
+#include <sys/ioctl.h>
+#include <sys/prctl.h>
+#include <sys/syscall.h>
+#include <sys/types.h>
+#include <unistd.h>
+
+/* The descriptors silo-init finds: 3 the plan, 4 the report channel, 5 on those handed on. */
+#define SILO_FIRST_FD 3
+
+static void report_errno(int fd, int err)
+{
+    int32_t value = err;
+    ssize_t n;
+    do {
+        n = write(fd, &value, sizeof value);
+    } while (n < 0 && errno == EINTR);
+}
+
+/*
+ * A forked copy keeps the parent's signal dispositions and mask. An exec resets handled signals to
+ * their default but keeps ignored ones ignored and keeps the mask, and the .NET runtime ignores
+ * SIGPIPE: without this reset, `yes | head` inside would behave differently than at home.
+ */
+static void reset_signals(void)
+{
+    struct sigaction dfl = { .sa_handler = SIG_DFL };
+    for (int sig = 1; sig < NSIG; sig++) {
+        if (sig != SIGKILL && sig != SIGSTOP) {
+            sigaction(sig, &dfl, NULL); /* fails harmlessly for the numbers libc reserves */
+        }
+    }
+    sigset_t none;
+    sigemptyset(&none);
+    sigprocmask(SIG_SETMASK, &none, NULL);
+}
+
+/*
+ * Places fds[0..count) at 3, 4, 5, ... in order. They are first moved above every target number,
+ * so that placing one can never overwrite another that is still to be placed.
+ */
+static int place_fds(const int *fds, int count)
+{
+    int moved[64];
+    if (count > 64) {
+        return -E2BIG;
+    }
+    for (int i = 0; i < count; i++) {
+        moved[i] = fcntl(fds[i], F_DUPFD_CLOEXEC, SILO_FIRST_FD + count);
+        if (moved[i] < 0) {
+            return -errno;
+        }
+    }
+    for (int i = 0; i < count; i++) {
+        if (dup2(moved[i], SILO_FIRST_FD + i) < 0) { /* dup2 clears close-on-exec on the copy */
+            return -errno;
+        }
+    }
+    /* Every other descriptor of the host is closed: nothing of it may leak into the sandbox. */
+    syscall(SYS_close_range, SILO_FIRST_FD + count, ~0U, 0);
+    return 0;
+}
+
+/*
+ * Clones a child with the given namespace flags. The child waits for one byte on sync_fd: the
+ * host sends it once its parent-side work is done (the user namespace's maps must be written
+ * before the child execs, or the exec runs as an unmapped user and the child loses every
+ * capability it holds in its new namespaces). End of file instead means: give up.
+ *
+ * Returns the child's pid as the host sees it, or -errno. The child's errors go to err_fd.
+ */
+pid_t silo_clone_child(uint64_t flags, const char *path, char *const argv[], char *const envp[],
+                       const int *fds, int fd_count, int sync_fd, int err_fd)
+{
+    sigset_t all, old;
+    sigfillset(&all);
+    /* Block every signal across the clone so no .NET handler can run in the child's copy. */
+    pthread_sigmask(SIG_SETMASK, &all, &old);
+
+    /* Like fork(): no new stack, the child continues here with a copy of the memory. SIGCHLD
+     * makes it an ordinary child that the host can wait for. */
+    long pid = syscall(SYS_clone, (unsigned long)flags | SIGCHLD, NULL, NULL, NULL, NULL);
+    if (pid == 0) {
+        /* Child: one thread, in the new namespaces. Async-signal-safe calls only from here. */
+        reset_signals();
+        /* Die with the host thread that cloned us: no sandbox outlives silo, even after SIGKILL. */
+        prctl(PR_SET_PDEATHSIG, SIGKILL);
+        char go = 0;
+        ssize_t n;
+        do {
+            n = read(sync_fd, &go, 1);
+        } while (n < 0 && errno == EINTR);
+        if (n != 1) {
+            _exit(125); /* the host gave up, or died before the deathsig was set */
+        }
+        int rc = place_fds(fds, fd_count);
+        if (rc < 0) {
+            report_errno(err_fd, -rc);
+            _exit(125);
+        }
+        execve(path, argv, envp);
+        report_errno(err_fd, errno);
+        _exit(125);
+    }
+    int saved = errno;
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
+    return pid < 0 ? -saved : (pid_t)pid;
+}
+
+/*
+ * Forks the target and execs it. The child starts a session of its own, takes tty_fd (when not
+ * -1) as its controlling terminal and stdio, changes to gid and uid (when not -1), and execs
+ * path. err_fd must be close-on-exec: the caller reads end of file when the exec succeeded, or
+ * the errno when it failed.
+ *
+ * Returns the target's pid, or -errno when the fork itself failed.
+ */
+pid_t silo_spawn_target(const char *path, char *const argv[], char *const envp[], int tty_fd,
+                        int64_t uid, int64_t gid, int err_fd)
+{
+    sigset_t all, old;
+    sigfillset(&all);
+    pthread_sigmask(SIG_SETMASK, &all, &old);
+    pid_t pid = fork();
+    if (pid == 0) {
+        reset_signals();
+        setsid();
+        if (tty_fd >= 0) {
+            if (ioctl(tty_fd, TIOCSCTTY, 0) < 0 || dup2(tty_fd, 0) < 0 || dup2(tty_fd, 1) < 0 ||
+                dup2(tty_fd, 2) < 0) {
+                report_errno(err_fd, errno);
+                _exit(125);
+            }
+            if (tty_fd > 2) {
+                close(tty_fd);
+            }
+        }
+        /* Groups first: after setuid to a non-root id the call is no longer permitted. */
+        if (gid >= 0 && (setgroups(0, NULL) < 0 && errno != EPERM)) {
+            report_errno(err_fd, errno);
+            _exit(125);
+        }
+        if (gid >= 0 && setresgid((gid_t)gid, (gid_t)gid, (gid_t)gid) < 0) {
+            report_errno(err_fd, errno);
+            _exit(125);
+        }
+        if (uid >= 0 && setresuid((uid_t)uid, (uid_t)uid, (uid_t)uid) < 0) {
+            report_errno(err_fd, errno);
+            _exit(125);
+        }
+        execve(path, argv, envp);
+        report_errno(err_fd, errno);
+        _exit(127);
+    }
+    int saved = errno;
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
+    return pid < 0 ? -saved : pid;
+}

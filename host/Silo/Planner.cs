@@ -1,0 +1,54 @@
+using System.Collections;
+using Silo.Abstractions;
+using Silo.Abstractions.Plan;
+
+namespace Silo;
+
+/// <summary>A plan ready to run: the child's plan and the descriptors to hand on.</summary>
+internal sealed record PlannedRun(ChildPlan Plan, IReadOnlyList<int> InheritedDescriptors);
+
+/// <summary>
+/// Policy in the host: asks each enabled stage, in execution order, first whether it can work
+/// here at all, then for its steps. Nothing is created until every stage has said yes.
+/// </summary>
+internal static class Planner
+{
+    public static PlannedRun Build(Invocation invocation, HostFacts host, HostLog log)
+    {
+        var names = invocation.Stages.Select(s => s.Name).ToHashSet();
+        bool privileged = host.IsRealRoot || invocation.Stages.Any(s => s.GrantsPrivilege);
+        var target = new TargetSpec
+        {
+            Argv = [.. invocation.Command],
+            Environment = CurrentEnvironment(),
+            WorkingDirectory = Environment.CurrentDirectory,
+        };
+        log.Trace("host", $"stages in execution order: {(names.Count == 0 ? "(none)" : string.Join(", ", invocation.Stages.Select(s => s.Name)))}");
+        var builder = new PlanBuilder(target);
+        var contexts = invocation.Stages
+            .Select(s => (Stage: s, Context: new StageContext(s.Name, names, privileged, host, invocation.Options, builder, log.For(s.Name))))
+            .ToList();
+
+        foreach (var (stage, context) in contexts)
+        {
+            StageName.Attach(stage, () => stage.CheckPrerequisites(context));
+        }
+
+        foreach (var (stage, context) in contexts)
+        {
+            StageName.Attach(stage, () => stage.Plan(context));
+        }
+
+        var flags = invocation.Stages.Aggregate(CloneFlags.None, (all, s) => all | s.CloneFlag);
+        ChildPlan plan = builder.Build(flags, [.. invocation.Stages.Select(s => s.Name)]);
+        plan.Trace = invocation.Trace;
+        return new PlannedRun(plan, builder.InheritedDescriptors);
+    }
+
+    private static List<string> CurrentEnvironment() =>
+        Environment.GetEnvironmentVariables()
+            .Cast<DictionaryEntry>()
+            .Select(e => $"{e.Key}={e.Value}")
+            .Order(StringComparer.Ordinal)
+            .ToList();
+}

@@ -1,0 +1,75 @@
+using Silo;
+using Silo.Abstractions;
+using Silo.Native;
+
+return SiloApp.Execute(args, Console.Out, Console.Error);
+
+namespace Silo
+{
+    /// <summary>The top of silo: every error is printed here, once, and turned into an exit status.</summary>
+    internal static class SiloApp
+    {
+        public static int Execute(IReadOnlyList<string> args, TextWriter stdout, TextWriter stderr)
+        {
+            var quiet = new HostLog(stderr, trace: false);
+            try
+            {
+                var catalog = StageCatalog.Load(StageCatalog.SearchFolders(SiloCommandLine.PreScanStagePaths(args)));
+                foreach (BrokenPlugin broken in catalog.Broken)
+                {
+                    quiet.Warn("host", $"stage plugin {broken.File} is not usable: {broken.Reason}");
+                }
+
+                return Run(catalog, args, stdout, stderr);
+            }
+            catch (UsageException e)
+            {
+                quiet.Error(e.Message);
+                stderr.WriteLine("Try 'silo --help' for more information.");
+                return ExitCodes.Usage;
+            }
+        }
+
+        public static int Run(StageCatalog catalog, IReadOnlyList<string> args, TextWriter stdout, TextWriter stderr)
+        {
+            Invocation invocation = new SiloCommandLine(catalog, stdout).Parse(args);
+            var log = new HostLog(stderr, invocation.Trace);
+            var host = new HostFacts(Sys.GetEffectiveUid(), Sys.GetEffectiveGid(), Environment.UserName);
+            try
+            {
+                switch (invocation.Kind)
+                {
+                    case InvocationKind.Done:
+                        return 0;
+                    case InvocationKind.ListStages:
+                        StagesReport.Write(stdout, catalog, invocation);
+                        return 0;
+                    case InvocationKind.Plan:
+                        PlanPrinter.Write(stdout, Planner.Build(invocation, host, log));
+                        return 0;
+                    default:
+                        return new Runner(invocation, host, log).Run(Planner.Build(invocation, host, log));
+                }
+            }
+            catch (StageUsageException e)
+            {
+                throw new UsageException(e.Message);
+            }
+            catch (StageFailureException e)
+            {
+                log.Error($"{StageName.Prefix(e)}{e.Message}");
+                return ExitCodes.SiloFailure;
+            }
+            catch (SyscallException e)
+            {
+                log.Error($"host: {e.Message}{HostHints.For(e, invocation, host)}");
+                return ExitCodes.SiloFailure;
+            }
+            catch (InvalidOperationException e)
+            {
+                log.Error($"host: {e.Message}");
+                return ExitCodes.SiloFailure;
+            }
+        }
+    }
+}

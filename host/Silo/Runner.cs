@@ -1,0 +1,210 @@
+using System.Runtime.InteropServices;
+using System.Text;
+using System.Text.Json;
+using Microsoft.Win32.SafeHandles;
+using Silo.Abstractions;
+using Silo.Abstractions.Plan;
+using Silo.Native;
+
+namespace Silo;
+
+/// <summary>
+/// The spawn path, in the host: hand the plan over, clone the child through the trampoline, do
+/// every stage's parent-side work, release the child, then relay its reports until it ends.
+/// </summary>
+internal sealed class Runner
+{
+    // What the host passes on to the target when the user signals silo: interrupt, terminate,
+    // hang-up, quit, the user signals and window-size changes.
+    private static readonly int[] s_forwarded = [2, 15, 1, 3, 10, 12, 28];
+
+    private readonly HostLog _log;
+    private readonly HostFacts _host;
+    private readonly Invocation _invocation;
+    private readonly List<Action> _cleanups = [];
+
+    public Runner(Invocation invocation, HostFacts host, HostLog log)
+    {
+        _invocation = invocation;
+        _host = host;
+        _log = log;
+    }
+
+    public static string InitPath => Path.Combine(AppContext.BaseDirectory, "silo-init");
+
+    public int Run(PlannedRun run)
+    {
+        if (!File.Exists(InitPath))
+        {
+            _log.Error($"host: find silo-init: {InitPath} does not exist; build the whole of silo with 'dotnet run build.cs -- publish' and run artifacts/silo/silo");
+            return ExitCodes.SiloFailure;
+        }
+
+        ChildPlan plan = run.Plan;
+        int planFd = WritePlan(plan);
+        var report = Sys.Pipe();
+        var sync = Sys.Pipe();
+        var execStatus = Sys.Pipe();
+
+        _log.Trace("host", $"clone({CloneFlagNames.Format(plan.CloneFlags)} | SIGCHLD), child waits for the host on a pipe");
+        int pid = Sys.CloneChild(
+            (ulong)plan.CloneFlags, InitPath, ["silo-init"], [],
+            [planFd, report.Write, .. run.InheritedDescriptors], sync.Read, execStatus.Write);
+        _log.Trace("host", $"child is pid {pid} on the host");
+        foreach (int fd in (int[])[sync.Read, report.Write, execStatus.Write, planFd, .. run.InheritedDescriptors])
+        {
+            Sys.Close(fd);
+        }
+
+        var forwarding = s_forwarded.Select(sig => PosixSignalRegistration.Create((PosixSignal)sig, ctx =>
+        {
+            ctx.Cancel = true;
+            Sys.Kill(pid, (int)ctx.Signal);
+        })).ToList();
+        try
+        {
+            return Supervise(pid, plan, sync.Write, execStatus.Read, report.Read);
+        }
+        finally
+        {
+            forwarding.ForEach(r => r.Dispose());
+            RunCleanups();
+        }
+    }
+
+    private int Supervise(int pid, ChildPlan plan, int syncFd, int execStatusFd, int reportFd)
+    {
+        try
+        {
+            SetUpParents(pid);
+        }
+        catch (StageFailureException)
+        {
+            Sys.Close(syncFd); // end of file: the child gives up without running anything
+            Sys.WaitPid(pid, out _);
+            throw;
+        }
+
+        _log.Trace("host", "parent-side work done: releasing the child, which execs silo-init");
+        Sys.WriteAll(syncFd, [1], "sync pipe");
+        Sys.Close(syncFd);
+
+        Span<byte> errno = stackalloc byte[4];
+        if (Sys.ReadFully(execStatusFd, errno, "exec status pipe") == 4)
+        {
+            Sys.WaitPid(pid, out _);
+            _log.Error($"host: exec {InitPath} in the child: execve: {Errno.Describe(BitConverter.ToInt32(errno))}");
+            return ExitCodes.SiloFailure;
+        }
+
+        Sys.Close(execStatusFd);
+        Outcome outcome = RelayReports(reportFd, plan);
+        Sys.WaitPid(pid, out int status);
+        return outcome.ExitCode ?? FromInitStatus(status);
+    }
+
+    private void SetUpParents(int pid)
+    {
+        var names = _invocation.Stages.Select(s => s.Name).ToHashSet();
+        foreach (IIsolationStage stage in _invocation.Stages)
+        {
+            var context = new ParentContext(pid, names, _host, _invocation.Options, _log.For(stage.Name), _cleanups.Add);
+            StageName.Attach(stage, () => stage.SetUpParent(context));
+        }
+    }
+
+    private int FromInitStatus(int status)
+    {
+        if (Sys.TermSignal(status) is { } signal)
+        {
+            _log.Error($"host: silo-init was killed by signal {signal} before it reported the target's status");
+            return ExitCodes.SignalBase + signal;
+        }
+
+        _log.Error($"host: silo-init exited with status {Sys.ExitCode(status)} without reporting the target's status");
+        return ExitCodes.SiloFailure;
+    }
+
+    private static int WritePlan(ChildPlan plan)
+    {
+        int fd = Sys.MemfdCreate("silo-plan");
+        Sys.WriteAll(fd, JsonSerializer.SerializeToUtf8Bytes(plan, PlanJsonContext.Default.ChildPlan), "plan");
+        Sys.Rewind(fd);
+        return fd;
+    }
+
+    private sealed class Outcome
+    {
+        public int? ExitCode { get; set; }
+    }
+
+    // Reads the child's report lines until it closes the channel (it exits): narration is printed
+    // as it arrives, so --trace shows the child's steps in order with the host's.
+    private Outcome RelayReports(int reportFd, ChildPlan plan)
+    {
+        var outcome = new Outcome();
+        using var stream = new FileStream(new SafeFileHandle(reportFd, ownsHandle: true), FileAccess.Read, 1);
+        using var reader = new StreamReader(stream, Encoding.UTF8);
+        while (reader.ReadLine() is { } line)
+        {
+            Report? report = JsonSerializer.Deserialize(line, PlanJsonContext.Default.Report);
+            if (report is not null)
+            {
+                Handle(report, plan, outcome);
+            }
+        }
+
+        return outcome;
+    }
+
+    private void Handle(Report report, ChildPlan plan, Outcome outcome)
+    {
+        PlanStep? step = report.Step is int i && i >= 0 && i < plan.Steps.Count ? plan.Steps[i] : null;
+        switch (report.Kind)
+        {
+            case ReportKind.StepStarting when step is not null:
+                _log.Trace(step.Stage, $"{step.Description}: {step.Operation.Describe()}");
+                break;
+            case ReportKind.StepFailed when step is not null:
+                string cause = report.Errno is int errno ? $"{report.Call}: {Errno.Describe(errno)}" : report.Text ?? "failed";
+                _log.Error($"{step.Stage}: {step.Description}: {cause}{(step.Hint is null ? "" : "; " + step.Hint)}");
+                outcome.ExitCode = ExitCodes.SiloFailure;
+                break;
+            case ReportKind.Failed:
+                _log.Error($"init: {report.Text}");
+                outcome.ExitCode = report.Code ?? ExitCodes.SiloFailure;
+                break;
+            case ReportKind.ExecFailed:
+                _log.Error($"exec: {report.Text}");
+                outcome.ExitCode = report.Code ?? ExitCodes.NotExecutable;
+                break;
+            case ReportKind.Started:
+                _log.Trace("init", $"execve({report.Text}): target is pid {report.Pid} inside (at {report.At} ms in silo-init)");
+                break;
+            case ReportKind.Exited:
+                _log.Trace("init", report.Signal is int sig ? $"target died of signal {sig}" : $"target exited with {report.Code}");
+                outcome.ExitCode = report.Code ?? ExitCodes.SignalBase + (report.Signal ?? 0);
+                break;
+            case ReportKind.Note:
+                _log.Trace("init", report.Text ?? "");
+                break;
+        }
+    }
+
+    private void RunCleanups()
+    {
+        for (int i = _cleanups.Count - 1; i >= 0; i--)
+        {
+            try
+            {
+                _cleanups[i]();
+            }
+            catch (Exception e) when (e is IOException or SyscallException or InvalidOperationException)
+            {
+                _log.Warn("host", $"cleanup after the sandbox: {e.Message}");
+            }
+        }
+
+        _cleanups.Clear();
+    }
+}
