@@ -159,8 +159,11 @@ internal sealed class SiloCommandLine
     private string[] SeparateCommand(IReadOnlyList<string> args)
     {
         var valued = new HashSet<string>(["--stages", "--stage-path"]);
+        var known = new HashSet<string>(["--stages", "--stage-path", "--trace", "--help", "-h", "-?", "--version"]);
         foreach (var (descriptor, (option, _)) in _stageOptions)
         {
+            known.Add(option.Name);
+            known.UnionWith(option.Aliases);
             if (!descriptor.IsFlag)
             {
                 valued.Add(option.Name);
@@ -179,6 +182,12 @@ internal sealed class SiloCommandLine
 
             if (token.StartsWith('-') && token.Length > 1)
             {
+                string name = token.Split('=', 2)[0];
+                if (!known.Contains(name))
+                {
+                    throw new UsageException($"unknown option '{name}'; put -- before the command if it belongs to the command");
+                }
+
                 i += valued.Contains(token) ? 2 : 1;
                 continue;
             }

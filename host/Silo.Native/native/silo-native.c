@@ -27,6 +27,10 @@
 #include <sys/types.h>
 #include <unistd.h>
 
+#ifndef CLOSE_RANGE_CLOEXEC
+#define CLOSE_RANGE_CLOEXEC (1U << 2)
+#endif
+
 /* The descriptors silo-init finds: 3 the plan, 4 the report channel, 5 on those handed on. */
 #define SILO_FIRST_FD 3
 
@@ -78,8 +82,9 @@ static int place_fds(const int *fds, int count)
             return -errno;
         }
     }
-    /* Every other descriptor of the host is closed: nothing of it may leak into the sandbox. */
-    syscall(SYS_close_range, SILO_FIRST_FD + count, ~0U, 0);
+    /* Every other descriptor of the host is marked close-on-exec: nothing of it may leak into the
+     * sandbox, yet the error pipe stays usable until the exec succeeds. */
+    syscall(SYS_close_range, SILO_FIRST_FD + count, ~0U, CLOSE_RANGE_CLOEXEC);
     return 0;
 }
 
