@@ -19,6 +19,12 @@ internal static class StepRunner
             case Mount op when op.InsideRoot is null:
                 Sys.Mount(op.Source, op.Target, op.FileSystemType, op.Flags, op.Data);
                 break;
+            case Mount { InsideRoot: { } root } op:
+                MountInsideRoot(op, root);
+                break;
+            case MakeMountReadOnly op:
+                MakeMountReadOnly(op);
+                break;
             case Unmount op:
                 Sys.Unmount(op.Target, op.Detach);
                 break;
@@ -50,6 +56,40 @@ internal static class StepRunner
             default:
                 throw new NotSupportedException(
                     $"silo-init cannot perform '{operation.Describe()}' yet: this build has no executor for {operation.GetType().Name}");
+        }
+    }
+
+    // The target is opened inside the root first, then the mount is made on the descriptor's magic
+    // link, so the place checked is the place mounted on (see InsideRoot). A bind of anything but
+    // a directory needs a file to land on; everything else mounts on a directory.
+    private static void MountInsideRoot(Mount op, string root)
+    {
+        bool bindsFile = (op.Flags & MountFlags.Bind) != 0 && op.Source is not null &&
+            Sys.KindOf(op.Source) is not (FileKind.Directory or FileKind.Missing);
+        bool create = (op.Flags & MountFlags.Remount) == 0;
+        int fd = InsideRoot.Open(root, op.Target, create, bindsFile ? FileKind.Other : FileKind.Directory);
+        try
+        {
+            Sys.MountShownAs(op.Source, $"/proc/self/fd/{fd}", op.FileSystemType, op.Flags, op.Data, $"{root} :: {op.Target}");
+        }
+        finally
+        {
+            Sys.Close(fd);
+        }
+    }
+
+    private static void MakeMountReadOnly(MakeMountReadOnly op)
+    {
+        int fd = op.InsideRoot is null
+            ? Sys.OpenPath(op.Target)
+            : InsideRoot.Open(op.InsideRoot, op.Target, create: false, FileKind.Directory);
+        try
+        {
+            Sys.MakeMountReadOnly(fd, op.Recursive, op.InsideRoot is null ? op.Target : $"{op.InsideRoot} :: {op.Target}");
+        }
+        finally
+        {
+            Sys.Close(fd);
         }
     }
 

@@ -40,7 +40,7 @@ internal sealed class TargetLauncher
         if (path is null)
         {
             return notExecutable is null
-                ? Fail(ReportKind.ExecFailed, $"{program}: command not found in PATH={SearchPath()} inside the sandbox", 127, out failureCode)
+                ? Fail(ReportKind.ExecFailed, $"{program}: command not found in PATH={SearchPath()} inside the sandbox{InRoot()}", 127, out failureCode)
                 : Fail(ReportKind.ExecFailed, $"{notExecutable}: permission denied: not executable", 126, out failureCode);
         }
 
@@ -90,6 +90,8 @@ internal sealed class TargetLauncher
         failureCode = code;
         return null;
     }
+
+    private string InRoot() => _target.Root is null ? "" : $", whose root is {_target.Root}";
 
     private string SearchPath() =>
         _target.Environment.FirstOrDefault(e => e.StartsWith("PATH=", StringComparison.Ordinal))?[5..] ?? DefaultPath;

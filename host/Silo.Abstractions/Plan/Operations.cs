@@ -31,6 +31,8 @@ public sealed record Mount(string? Source, string Target, string? FileSystemType
     /// <summary>
     /// When set, <see cref="Target"/> is resolved inside this directory as if it were the root,
     /// and a symbolic link can never lead the mount out of it (the class of CVE-2021-30465).
+    /// Missing components are created inside it (the last one as an empty file when a file is
+    /// bound), and a target that is itself a symbolic link is refused.
     /// </summary>
     public string? InsideRoot { get; init; }
 
@@ -47,6 +49,28 @@ public sealed record Unmount(string Target, bool Detach) : Operation
 {
     /// <inheritdoc/>
     public override string Describe() => $"umount2({Quote(Target)}, {(Detach ? "MNT_DETACH" : "0")})";
+}
+
+/// <summary>
+/// <c>mount_setattr(2)</c> with <c>MOUNT_ATTR_RDONLY</c>: makes an existing mount read-only and
+/// changes nothing else. Unlike a remount with <c>MS_REMOUNT|MS_BIND|MS_RDONLY</c>, which replaces
+/// every per-mount flag, it keeps the flags that a user namespace locks (nosuid, nodev, noexec,
+/// atime), so it works on mounts copied from the host.
+/// </summary>
+/// <param name="Target">A mount point.</param>
+/// <param name="Recursive">True for <c>AT_RECURSIVE</c>: every mount below it too.</param>
+public sealed record MakeMountReadOnly(string Target, bool Recursive) : Operation
+{
+    /// <summary>
+    /// When set, <see cref="Target"/> is resolved inside this directory, as for
+    /// <see cref="Mount.InsideRoot"/>.
+    /// </summary>
+    public string? InsideRoot { get; init; }
+
+    /// <inheritdoc/>
+    public override string Describe() =>
+        $"mount_setattr({Quote(InsideRoot is null ? Target : InsideRoot + " :: " + Target)}, " +
+        $"{(Recursive ? "AT_RECURSIVE" : "0")}, {{.attr_set = MOUNT_ATTR_RDONLY}})";
 }
 
 /// <summary><c>mkdir(2)</c>, creating missing parents as <c>mkdir -p</c> does.</summary>
