@@ -43,6 +43,15 @@ internal static class InsideRoot
                 {
                     MakeComponent(rootFd, root, parts, i, last ? lastKind : FileKind.Directory);
                     fd = Sys.OpenInRoot(rootFd, prefix, noFollow: last, Shown(root, prefix));
+                    if (fd < 0)
+                    {
+                        // mkdirat found an entry (EEXIST) that still resolves to nothing: a link
+                        // to a missing place. Creating through it is what "mkdir -p" would do,
+                        // and exactly what a planted link wants.
+                        throw new NotSupportedException(
+                            $"/{prefix} inside the new root ({Shown(root, prefix)}) is a symbolic link to a " +
+                            "place that does not exist: silo does not create mount points through links");
+                    }
                 }
 
                 if (fd < 0)

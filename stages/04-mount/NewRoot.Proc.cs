@@ -88,7 +88,7 @@ internal sealed partial class NewRoot
     {
         _context.AddStep(
             $"bind {path} onto itself",
-            new MountOp(_root + path, path, null, M.Bind | M.Recursive, null) { InsideRoot = _root }, Hint);
+            new MountOp(_root + path, path, null, M.Bind | M.Recursive, null) { InsideRoot = _root });
         ReadOnlyInside($"make {path} read-only", path, recursive: true);
     }
 }

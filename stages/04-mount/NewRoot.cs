@@ -24,7 +24,10 @@ internal sealed partial class NewRoot
     // The old root's mount point inside the new root, removed once the old root is detached.
     private const string OldRoot = "/.silo-old-root";
 
+    // The first mount is where missing privilege shows; later failures have causes of their own.
     private const string Hint = "run as root or enable the user stage";
+    private const string TargetHint = "choose a target that is a directory (or, to bind a file, a file) inside the root";
+    private const string SealedHint = "--ro with --rootfs cannot create anything in the rootfs: create the path in it, or drop --ro";
 
     private readonly StageContext _context;
     private readonly RootRequest _request;
@@ -178,14 +181,14 @@ internal sealed partial class NewRoot
     {
         foreach (string path in _request.Tmpfs)
         {
-            MountInside($"mount an empty tmpfs on {path} (--tmpfs)", "tmpfs", path, "tmpfs", M.NoSuid | M.NoDev, "mode=755");
+            MountInside($"mount an empty tmpfs on {path} (--tmpfs)", "tmpfs", path, "tmpfs", M.NoSuid | M.NoDev, "mode=755", UserHint);
         }
 
         foreach (ResolvedBind bind in _request.Binds)
         {
             // Recursive, because inside a user namespace the kernel refuses to bind a mount whose
             // sub-mounts would be left behind (they could be hiding something).
-            MountInside($"bind {bind.Source} on {bind.Target} (--bind)", bind.Source, bind.Target, null, M.Bind | M.Recursive, null);
+            MountInside($"bind {bind.Source} on {bind.Target} (--bind)", bind.Source, bind.Target, null, M.Bind | M.Recursive, null, UserHint);
             if (bind.ReadOnly)
             {
                 ReadOnlyInside($"make {bind.Target} read-only (--bind :ro)", bind.Target, recursive: true);
@@ -204,8 +207,8 @@ internal sealed partial class NewRoot
             _context.AddStep("make the old root's mount point", new MakeDirectory(_root + OldRoot, Octal("700")));
         }
 
-        _context.AddStep("enter the new root", new PivotRoot(_root, _root + OldRoot), Hint);
-        _context.AddStep("detach the old root, and with it every host mount", new Unmount(OldRoot, Detach: true), Hint);
+        _context.AddStep("enter the new root", new PivotRoot(_root, _root + OldRoot));
+        _context.AddStep("detach the old root, and with it every host mount", new Unmount(OldRoot, Detach: true));
         if (!SealedRootfs)
         {
             _context.AddStep("remove the old root's mount point", new RemoveDirectory(OldRoot));
@@ -213,9 +216,11 @@ internal sealed partial class NewRoot
 
         if (_request.ReadOnly && _request.Rootfs is null)
         {
-            _context.AddStep("make the root read-only (--ro)", new MakeMountReadOnly("/", Recursive: false), Hint);
+            _context.AddStep("make the root read-only (--ro)", new MakeMountReadOnly("/", Recursive: false));
         }
     }
+
+    private string UserHint => SealedRootfs ? SealedHint : TargetHint;
 
     private string OverlayOptions(string lower, string upper, string work) =>
         $"lowerdir={lower},upperdir={upper},workdir={work}" +
@@ -224,14 +229,12 @@ internal sealed partial class NewRoot
         // user.* ones, which the tmpfs holding the upper layer accepts.
         (_userNamespace ? ",userxattr" : "");
 
-    private void MountInside(string description, string? source, string target, string? fsType, ulong flags, string? data) =>
-        _context.AddStep(
-            description,
-            new MountOp(source, target, fsType, flags, data) { InsideRoot = _root },
-            Hint);
+    private void MountInside(
+        string description, string? source, string target, string? fsType, ulong flags, string? data, string? hint = null) =>
+        _context.AddStep(description, new MountOp(source, target, fsType, flags, data) { InsideRoot = _root }, hint);
 
-    private void ReadOnlyInside(string description, string target, bool recursive) =>
-        _context.AddStep(description, new MakeMountReadOnly(target, recursive) { InsideRoot = _root }, Hint);
+    private void ReadOnlyInside(string description, string target, bool recursive, string? hint = null) =>
+        _context.AddStep(description, new MakeMountReadOnly(target, recursive) { InsideRoot = _root }, hint);
 
     private static int Octal(string digits) => Convert.ToInt32(digits, 8);
 
