@@ -31,9 +31,6 @@ public sealed record IdMap(IReadOnlyList<IdRange> Uids, IReadOnlyList<IdRange> G
     /// <summary>True when the id is mapped inside by the uid map.</summary>
     public bool MapsUid(long id) => Uids.Any(r => id >= r.Inside && id < r.Inside + r.Count);
 
-    /// <summary>True when the id is mapped inside by the gid map.</summary>
-    public bool MapsGid(long id) => Gids.Any(r => id >= r.Inside && id < r.Inside + r.Count);
-
     /// <summary>The map as the kernel file takes it, one line a range.</summary>
     public static string Text(IReadOnlyList<IdRange> ranges) => string.Join('\n', ranges) + "\n";
 }

@@ -82,29 +82,27 @@ public sealed class UserStage : IIsolationStage
     {
         IdMap map = ChooseMap(context.Host, context.Options);
         context.Log.Step($"id map: {map.Why}");
-        if (context.Options.Get(s_uid) is { } uidText)
-        {
-            long uid = long.Parse(uidText);
-            if (!map.MapsUid(uid))
-            {
-                throw new StageUsageException($"--uid {uid} is not mapped inside (uid map: {string.Join(", ", map.Uids)}); " +
-                                              "with --userns single only 0 exists inside: use --userns range");
-            }
+        context.Target.Uid = MappedId(context.Options, s_uid, map.Uids) ?? context.Target.Uid;
+        context.Target.Gid = MappedId(context.Options, s_gid, map.Gids) ?? context.Target.Gid;
+    }
 
-            context.Target.Uid = (int)uid;
+    // The id asked for with --uid or --gid, which must exist inside: an unmapped id cannot be
+    // taken (setresuid fails with EINVAL), so it is refused before anything is cloned.
+    private static int? MappedId(StageOptionValues options, StageOption option, IReadOnlyList<IdRange> map)
+    {
+        if (options.Get(option) is not { } text)
+        {
+            return null;
         }
 
-        if (context.Options.Get(s_gid) is { } gidText)
+        long id = long.Parse(text);
+        if (!map.Any(r => id >= r.Inside && id < r.Inside + r.Count))
         {
-            long gid = long.Parse(gidText);
-            if (!map.MapsGid(gid))
-            {
-                throw new StageUsageException($"--gid {gid} is not mapped inside (gid map: {string.Join(", ", map.Gids)}); " +
-                                              "with --userns single only 0 exists inside: use --userns range");
-            }
-
-            context.Target.Gid = (int)gid;
+            throw new StageUsageException($"{option.Name} {id} is not mapped inside (map: {string.Join(", ", map)}); " +
+                                          "with --userns single only 0 exists inside: use --userns range");
         }
+
+        return (int)id;
     }
 
     /// <inheritdoc/>
