@@ -47,6 +47,7 @@ internal sealed class Runner
         // silo itself is installed.
         int initFd = Sys.SealedCopy(InitPath, "silo-init");
         int planFd = WritePlan(plan);
+        _log.Trace("host", "sealed copy of silo-init and the plan are in memory");
         var report = Sys.Pipe();
         var sync = Sys.Pipe();
         var execStatus = Sys.Pipe();
