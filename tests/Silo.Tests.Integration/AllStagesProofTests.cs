@@ -15,6 +15,12 @@ public sealed class AllStagesProofTests
 {
     private const string Destroy = "rm -rf --no-preserve-root / 2>/dev/null; true";
 
+    // Canaries that root inside can always delete (its own files on the writable layer and in
+    // /tmp): if they survive, rm did not run, and the proof would prove nothing.
+    private const string Plant = "touch /usr/silo-canary /tmp/silo-canary || echo plant-failed; ";
+    private const string CheckCanaries =
+        "; for c in /usr/silo-canary /tmp/silo-canary; do test -e $c && echo \"survived: $c\"; done; echo destroyed";
+
     [Fact(DisplayName = "all-stages: rm -rf / inside, as an ordinary user, leaves the host's files and the rootfs intact")]
     public void RemoveEverything_LeavesHostIntact()
     {
@@ -30,8 +36,8 @@ public sealed class AllStagesProofTests
         foreach (string[] options in (string[][])[[], ["--rootfs", rootfs]])
         {
             ProbeSeesNothing(options, sentinel, rootfs);
-            var result = RunAsNobody([.. options, "--", "bash", "-c", Destroy]);
-            Assert.True(result.ExitCode == 0, result.ToString());
+            var result = RunAsNobody([.. options, "--", "bash", "-c", Plant + Destroy + CheckCanaries]);
+            Assert.True(result.ExitCode == 0 && result.Stdout == "destroyed\n", result.ToString());
             Assert.Equal("still here\n", File.ReadAllText(sentinel));
             Assert.Equal(rootfsBefore, TestRootfs.Checksum(rootfs));
         }

@@ -5,7 +5,7 @@ namespace Silo.Tests.Integration;
 
 /// <summary>
 /// A tiny root file system made for a test: the static busybox (package busybox-static) with a
-/// few applet links, optionally bash with the libraries it loads, and an empty /etc.
+/// few applet links and /etc/motd; optionally bash and GNU rm with the libraries they load.
 /// </summary>
 public static class TestRootfs
 {
@@ -23,7 +23,9 @@ public static class TestRootfs
         Directory.CreateDirectory(Path.Combine(root, "bin"));
         Directory.CreateDirectory(Path.Combine(root, "etc"));
         File.Copy(Busybox, Path.Combine(root, "bin", "busybox"));
-        foreach (string applet in (string[])["sh", "ls", "cat", "touch", "mkdir", "rm", "echo", "test", "id", "wc"])
+        // With bash comes GNU rm (busybox's knows no --no-preserve-root), so busybox's is left out.
+        string[] applets = ["sh", "ls", "cat", "touch", "mkdir", "echo", "test", "id", "wc", .. withBash ? [] : new[] { "rm" }];
+        foreach (string applet in applets)
         {
             File.CreateSymbolicLink(Path.Combine(root, "bin", applet), "busybox");
         }
@@ -32,6 +34,7 @@ public static class TestRootfs
         if (withBash)
         {
             CopyWithLibraries("/usr/bin/bash", root);
+            CopyWithLibraries("/usr/bin/rm", root);
         }
 
         Silo.Host("chmod", "-R", "a+rX", root);
