@@ -90,8 +90,8 @@ internal sealed partial class NewRoot
     }
 
     // One overlay per directory: inside a user namespace overlayfs refuses the host's whole root
-    // as a lower layer (other mounts sit on it), but takes each system directory. With --ro there
-    // is no layer: a recursive bind made read-only.
+    // as a lower layer (the mounts on it are locked, and a layer must come without them), but
+    // takes each system directory. With --ro there is no layer: a recursive bind made read-only.
     private void ShowHostDirectory(string name, int mode)
     {
         string host = "/" + name;
