@@ -26,7 +26,9 @@ internal static class InsideRoot
     /// <summary>Returns an O_PATH descriptor of <paramref name="target"/> inside <paramref name="root"/>.</summary>
     /// <param name="root">The directory that stands for "/".</param>
     /// <param name="target">An absolute path inside it.</param>
-    /// <param name="create">Create missing components: directories, and the last one as <paramref name="lastKind"/>.</param>
+    /// <param name="create">
+    /// Create missing components: directories, and the last one as <paramref name="lastKind"/>.
+    /// </param>
     /// <param name="lastKind">What to create last: a directory, or an empty file to bind a file onto.</param>
     public static int Open(string root, string target, bool create, FileKind lastKind)
     {

@@ -70,7 +70,8 @@ internal static class StepRunner
         int fd = InsideRoot.Open(root, op.Target, create, bindsFile ? FileKind.Other : FileKind.Directory);
         try
         {
-            Sys.MountShownAs(op.Source, $"/proc/self/fd/{fd}", op.FileSystemType, op.Flags, op.Data, $"{root} :: {op.Target}");
+            string shown = $"{root} :: {op.Target}";
+            Sys.MountShownAs(op.Source, $"/proc/self/fd/{fd}", op.FileSystemType, op.Flags, op.Data, shown);
         }
         finally
         {
@@ -85,7 +86,8 @@ internal static class StepRunner
             : InsideRoot.Open(op.InsideRoot, op.Target, create: false, FileKind.Directory);
         try
         {
-            Sys.MakeMountReadOnly(fd, op.Recursive, op.InsideRoot is null ? op.Target : $"{op.InsideRoot} :: {op.Target}");
+            string shown = op.InsideRoot is null ? op.Target : $"{op.InsideRoot} :: {op.Target}";
+            Sys.MakeMountReadOnly(fd, op.Recursive, shown);
         }
         finally
         {

@@ -175,7 +175,8 @@ public static unsafe partial class Sys
     }
 
     /// <summary><c>mount(2)</c>, named in errors by <paramref name="shownAs"/> instead of its target.</summary>
-    public static void MountShownAs(string? source, string target, string? fsType, ulong flags, string? data, string shownAs)
+    public static void MountShownAs(
+        string? source, string target, string? fsType, ulong flags, string? data, string shownAs)
     {
         fixed (byte* s = source is null ? null : Z(source))
         fixed (byte* t = Z(target))

@@ -35,7 +35,8 @@ internal static class InsidePath
     /// </summary>
     public static string? ResolveOnHost(string path)
     {
-        var pending = new Stack<string>(Path.GetFullPath(path).Split('/', StringSplitOptions.RemoveEmptyEntries).Reverse());
+        string[] parts = Path.GetFullPath(path).Split('/', StringSplitOptions.RemoveEmptyEntries);
+        var pending = new Stack<string>(parts.Reverse());
         string resolved = "/";
         for (int links = 0; pending.Count > 0;)
         {

@@ -9,25 +9,29 @@ namespace Silo.Stage.Mount;
 /// </summary>
 public sealed class MountStage : IIsolationStage
 {
-    private static readonly StageOption s_rootfs = new("--rootfs", "A root file system directory to run in (never changed: writes go to an ephemeral layer)")
+    private static readonly StageOption s_rootfs = new(
+        "--rootfs", "A root file system directory to run in (never changed: writes go to an ephemeral layer)")
     {
         ValueName = "DIR",
         Validate = ValidateRootfs,
     };
 
-    private static readonly StageOption s_readOnly = new("--ro", "No writable layer: the root is read-only (EROFS) except /tmp, /run and the like")
+    private static readonly StageOption s_readOnly = new(
+        "--ro", "No writable layer: the root is read-only (EROFS) except /tmp, /run and the like")
     {
         IsFlag = true,
     };
 
-    private static readonly StageOption s_bind = new("--bind", "Show a host path inside, writable unless :ro (repeatable)")
+    private static readonly StageOption s_bind = new(
+        "--bind", "Show a host path inside, writable unless :ro (repeatable)")
     {
         ValueName = "SRC[:DST][:ro]",
         Repeatable = true,
         Validate = value => BindRequest.Parse(value, out string? error) is null ? error : null,
     };
 
-    private static readonly StageOption s_tmpfs = new("--tmpfs", "Mount an empty tmpfs at this path inside (repeatable)")
+    private static readonly StageOption s_tmpfs = new(
+        "--tmpfs", "Mount an empty tmpfs at this path inside (repeatable)")
     {
         ValueName = "DST",
         Repeatable = true,
@@ -120,7 +124,9 @@ public sealed class MountStage : IIsolationStage
             if (rootfs is null || !Directory.Exists(rootfs))
             {
                 throw new StageFailureException(
-                    "find the rootfs", $"{Path.GetFullPath(given)} is not a directory", "give --rootfs an existing directory");
+                    "find the rootfs",
+                    $"{Path.GetFullPath(given)} is not a directory",
+                    "give --rootfs an existing directory");
             }
         }
 
@@ -130,7 +136,9 @@ public sealed class MountStage : IIsolationStage
             BindRequest bind = BindRequest.Parse(value, out _)!;
             string source = InsidePath.ResolveOnHost(bind.Source)
                 ?? throw new StageFailureException(
-                    $"bind {value}", $"the source {Path.GetFullPath(bind.Source)} does not exist", "bind an existing file or directory");
+                    $"bind {value}",
+                    $"the source {Path.GetFullPath(bind.Source)} does not exist",
+                    "bind an existing file or directory");
             string target = InsidePath.Normalize(bind.Target ?? source);
             if (InsidePath.Check(target) is { } bad)
             {
@@ -152,13 +160,18 @@ public sealed class MountStage : IIsolationStage
     // rootfs path holding either would be misread by the kernel.
     private static string? ValidateRootfs(string value) =>
         value.Length == 0 ? "the path is empty"
-        : value.IndexOfAny([',', ':', '\\']) >= 0 ? $"'{value}' contains ',', ':' or '\\', which overlayfs options cannot carry"
+        : value.IndexOfAny([',', ':', '\\']) >= 0
+            ? $"'{value}' contains ',', ':' or '\\', which overlayfs options cannot carry"
         : null;
 }
 
 /// <summary>What the user asked the root to be, with host paths resolved and checked.</summary>
 internal sealed record RootRequest(
-    string? Rootfs, bool ReadOnly, IReadOnlyList<ResolvedBind> Binds, IReadOnlyList<string> Tmpfs, string WorkingDirectory);
+    string? Rootfs,
+    bool ReadOnly,
+    IReadOnlyList<ResolvedBind> Binds,
+    IReadOnlyList<string> Tmpfs,
+    string WorkingDirectory);
 
 /// <summary>A bind with its source resolved on the host and its target normalized.</summary>
 internal sealed record ResolvedBind(string Source, string Target, bool ReadOnly);

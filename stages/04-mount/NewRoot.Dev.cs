@@ -14,7 +14,8 @@ internal sealed partial class NewRoot
     {
         // nodev: a node made here with mknod opens nothing. The devices bound in below are mounts
         // of their own, with the flags of the host's /dev.
-        MountInside("mount an empty /dev", "tmpfs", "/dev", "tmpfs", M.NoSuid | M.NoDev | M.NoExec, "mode=755,size=64k");
+        MountInside(
+            "mount an empty /dev", "tmpfs", "/dev", "tmpfs", M.NoSuid | M.NoDev | M.NoExec, "mode=755,size=64k");
 
         // mknod is refused inside a user namespace (a device node would open the host's
         // hardware), so each device is the host's node bound onto an empty file, as a rootless

@@ -33,8 +33,12 @@ internal sealed partial class NewRoot
         }
         else
         {
-            _context.Log.Step("no PID namespace inside a user namespace: the kernel refuses a new proc, so the host's /proc is bound");
-            MountInside("bind the host's /proc (no PID namespace: a new proc is refused)", "/proc", "/proc", null, M.Bind | M.Recursive, null);
+            _context.Log.Step(
+                "no PID namespace inside a user namespace: the kernel refuses a new proc, " +
+                "so the host's /proc is bound");
+            MountInside(
+                "bind the host's /proc (no PID namespace: a new proc is refused)", "/proc", "/proc", null,
+                M.Bind | M.Recursive, null);
         }
 
         // Only what this kernel has: a mask needs something to cover. The sandbox runs on the same
@@ -64,11 +68,15 @@ internal sealed partial class NewRoot
         // not leave its sub-mounts behind), and then made read-only as a whole.
         if (_context.IsEnabled("net"))
         {
-            MountInside("mount a fresh read-only /sys", "sysfs", "/sys", "sysfs", M.ReadOnly | M.NoSuid | M.NoDev | M.NoExec, null);
+            MountInside(
+                "mount a fresh read-only /sys", "sysfs", "/sys", "sysfs",
+                M.ReadOnly | M.NoSuid | M.NoDev | M.NoExec, null);
         }
         else
         {
-            MountInside("bind the host's /sys (no net namespace: a new sysfs is refused)", "/sys", "/sys", null, M.Bind | M.Recursive, null);
+            MountInside(
+                "bind the host's /sys (no net namespace: a new sysfs is refused)", "/sys", "/sys", null,
+                M.Bind | M.Recursive, null);
             ReadOnlyInside("make /sys read-only", "/sys", recursive: true);
         }
 

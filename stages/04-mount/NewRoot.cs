@@ -26,8 +26,10 @@ internal sealed partial class NewRoot
 
     // The first mount is where missing privilege shows; later failures have causes of their own.
     private const string Hint = "run as root or enable the user stage";
-    private const string TargetHint = "choose a target that is a directory (or, to bind a file, a file) inside the root";
-    private const string SealedHint = "--ro with --rootfs cannot create anything in the rootfs: create the path in it, or drop --ro";
+    private const string TargetHint =
+        "choose a target that is a directory (or, to bind a file, a file) inside the root";
+    private const string SealedHint =
+        "--ro with --rootfs cannot create anything in the rootfs: create the path in it, or drop --ro";
 
     private readonly StageContext _context;
     private readonly RootRequest _request;
@@ -44,7 +46,7 @@ internal sealed partial class NewRoot
         _userNamespace = context.IsEnabled("user");
     }
 
-    /// <summary>True for --rootfs with --ro: a root the sandbox cannot write to at all, not even its mount points.</summary>
+    /// <summary>True for --rootfs with --ro: a root nothing can be written to, not even mount points.</summary>
     private bool SealedRootfs => _request.Rootfs is not null && _request.ReadOnly;
 
     // Without this, the new namespace's copies of shared mounts would stay in the host's peer
@@ -121,12 +123,13 @@ internal sealed partial class NewRoot
         if (!_request.ReadOnly)
         {
             int mode = (int)new DirectoryInfo(rootfs).UnixFileMode;
-            _context.AddStep("make the writable layer of the rootfs", new MakeDirectory($"{_staging}/upper/root", mode));
-            _context.AddStep("make the work directory of the rootfs", new MakeDirectory($"{_staging}/work/root", Octal("700")));
+            string upper = $"{_staging}/upper/root";
+            string work = $"{_staging}/work/root";
+            _context.AddStep("make the writable layer of the rootfs", new MakeDirectory(upper, mode));
+            _context.AddStep("make the work directory of the rootfs", new MakeDirectory(work, Octal("700")));
             _context.AddStep(
                 $"overlay the rootfs {rootfs} with an ephemeral writable layer",
-                new MountOp(
-                    "overlay", _root, "overlay", 0, OverlayOptions(rootfs, $"{_staging}/upper/root", $"{_staging}/work/root")),
+                new MountOp("overlay", _root, "overlay", 0, OverlayOptions(rootfs, upper, work)),
                 hint);
             return;
         }
@@ -137,14 +140,17 @@ internal sealed partial class NewRoot
         string skeleton = $"{_staging}/skeleton";
         foreach (string place in MountPointsForSealedRootfs())
         {
-            _context.AddStep($"make the mount point {place} in the skeleton layer", new MakeDirectory(skeleton + place, Octal("755")));
+            _context.AddStep(
+                $"make the mount point {place} in the skeleton layer",
+                new MakeDirectory(skeleton + place, Octal("755")));
         }
 
         foreach (ResolvedBind bind in _request.Binds.Where(b => !Directory.Exists(b.Source)))
         {
             _context.AddStep($"make the mount point {bind.Target} in the skeleton layer",
                 new MakeDirectory(skeleton + Path.GetDirectoryName(bind.Target), Octal("755")));
-            _context.AddStep($"make the file {bind.Target} to bind onto", new CreateFile(skeleton + bind.Target, Octal("644")));
+            _context.AddStep(
+                $"make the file {bind.Target} to bind onto", new CreateFile(skeleton + bind.Target, Octal("644")));
         }
 
         string options = $"lowerdir={rootfs}:{skeleton}" + (_userNamespace ? ",userxattr" : "");
@@ -162,7 +168,11 @@ internal sealed partial class NewRoot
     public void MountEmptyPlaces()
     {
         (string Path, string Mode)[] places = _request.Rootfs is null
-            ? [("/home", "755"), ("/root", "700"), ("/tmp", "1777"), ("/var/tmp", "1777"), ("/run", "755"), ("/mnt", "755"), ("/media", "755")]
+            ?
+            [
+                ("/home", "755"), ("/root", "700"), ("/tmp", "1777"), ("/var/tmp", "1777"), ("/run", "755"),
+                ("/mnt", "755"), ("/media", "755"),
+            ]
             : [("/tmp", "1777"), ("/run", "755")];
         foreach (var (path, mode) in places)
         {
@@ -181,14 +191,18 @@ internal sealed partial class NewRoot
     {
         foreach (string path in _request.Tmpfs)
         {
-            MountInside($"mount an empty tmpfs on {path} (--tmpfs)", "tmpfs", path, "tmpfs", M.NoSuid | M.NoDev, "mode=755", UserHint);
+            MountInside(
+                $"mount an empty tmpfs on {path} (--tmpfs)", "tmpfs", path, "tmpfs", M.NoSuid | M.NoDev, "mode=755",
+                UserHint);
         }
 
         foreach (ResolvedBind bind in _request.Binds)
         {
             // Recursive, because inside a user namespace the kernel refuses to bind a mount whose
             // sub-mounts would be left behind (they could be hiding something).
-            MountInside($"bind {bind.Source} on {bind.Target} (--bind)", bind.Source, bind.Target, null, M.Bind | M.Recursive, null, UserHint);
+            MountInside(
+                $"bind {bind.Source} on {bind.Target} (--bind)", bind.Source, bind.Target, null, M.Bind | M.Recursive,
+                null, UserHint);
             if (bind.ReadOnly)
             {
                 ReadOnlyInside($"make {bind.Target} read-only (--bind :ro)", bind.Target, recursive: true);
@@ -230,7 +244,8 @@ internal sealed partial class NewRoot
         (_userNamespace ? ",userxattr" : "");
 
     private void MountInside(
-        string description, string? source, string target, string? fsType, ulong flags, string? data, string? hint = null) =>
+        string description, string? source, string target, string? fsType, ulong flags, string? data,
+        string? hint = null) =>
         _context.AddStep(description, new MountOp(source, target, fsType, flags, data) { InsideRoot = _root }, hint);
 
     private void ReadOnlyInside(string description, string target, bool recursive, string? hint = null) =>
@@ -242,7 +257,12 @@ internal sealed partial class NewRoot
     // rootfs, the bind sources, and the system directories (which are no candidates).
     private static string ChooseStaging(RootRequest request)
     {
-        string[] needed = [.. request.Binds.Select(b => b.Source), .. request.Rootfs is null ? [] : new[] { request.Rootfs }];
+        var needed = request.Binds.Select(b => b.Source).ToList();
+        if (request.Rootfs is not null)
+        {
+            needed.Add(request.Rootfs);
+        }
+
         foreach (string candidate in s_stagingCandidates)
         {
             var info = new DirectoryInfo(candidate);
