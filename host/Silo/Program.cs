@@ -35,6 +35,7 @@ namespace Silo
             Invocation invocation = new SiloCommandLine(catalog, stdout).Parse(args);
             var log = new HostLog(stderr, invocation.Trace);
             var host = new HostFacts(Sys.GetEffectiveUid(), Sys.GetEffectiveGid(), Environment.UserName);
+            var known = catalog.Stages.Select(l => l.Stage).ToList();
             try
             {
                 switch (invocation.Kind)
@@ -45,10 +46,10 @@ namespace Silo
                         StagesReport.Write(stdout, catalog, invocation);
                         return 0;
                     case InvocationKind.Plan:
-                        PlanPrinter.Write(stdout, Planner.Build(invocation, host, log));
+                        PlanPrinter.Write(stdout, Planner.Build(invocation, host, log, known));
                         return 0;
                     default:
-                        return new Runner(invocation, host, log).Run(Planner.Build(invocation, host, log));
+                        return new Runner(invocation, host, log).Run(Planner.Build(invocation, host, log, known));
                 }
             }
             catch (StageUsageException e)
