@@ -100,6 +100,7 @@ public sealed class NetStage : IIsolationStage
 
         context.Log.Step(
             $"--net user: after the clone the host attaches {Slirp4netns.Program} to the child's network namespace");
+        WarnAboutLoopbackResolver(context.Log);
         foreach (PortMapping mapping in Mappings(context.Options))
         {
             context.Log.Step($"--publish: {mapping}");
@@ -131,6 +132,25 @@ public sealed class NetStage : IIsolationStage
         }
 
         helper.CloseApi();
+    }
+
+    // Known limitation: the sandbox keeps the /etc/resolv.conf it sees, and a resolver on the
+    // host's loopback (systemd-resolved's 127.0.0.53) is unreachable from the sandbox's own, so
+    // names do not resolve. Fix: with the mount stage on, bind a resolv.conf naming 10.0.2.3 (the
+    // helper's DNS forwarder) over /etc/resolv.conf.
+    private static void WarnAboutLoopbackResolver(IStageLog log)
+    {
+        string[] lines = File.Exists("/etc/resolv.conf") ? File.ReadAllLines("/etc/resolv.conf") : [];
+        string? loopback = lines
+            .Select(l => l.Split((char[])[' ', '\t'], StringSplitOptions.RemoveEmptyEntries))
+            .Where(w => w.Length >= 2 && w[0] == "nameserver")
+            .Select(w => w[1])
+            .FirstOrDefault(a => IPAddress.TryParse(a, out IPAddress? ip) && IPAddress.IsLoopback(ip));
+        if (loopback is not null)
+        {
+            log.Warn($"/etc/resolv.conf names {loopback}, a resolver on the host's loopback, which the " +
+                     "sandbox cannot reach: names will not resolve inside; use nameserver 10.0.2.3 there");
+        }
     }
 
     private static bool IsUserMode(StageOptionValues options) => options.Get(s_net) == User;

@@ -17,11 +17,11 @@ public sealed class NetStageTests
     // Connects to a TCP port or an abstract unix socket and says what happened, so that a test
     // can tell "refused" (nothing there in this namespace) from a probe that is itself broken.
     private const string Probe = """
-        import socket, sys
+        import errno, socket, sys
         kind, where = sys.argv[1], sys.argv[2]
         if kind == "tcp":
             s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-            address = ("127.0.0.1", int(where))
+            address = (sys.argv[3] if len(sys.argv) > 3 else "127.0.0.1", int(where))
         else:
             s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
             address = "\0" + where
@@ -31,6 +31,10 @@ public sealed class NetStageTests
             print("connected")
         except ConnectionRefusedError:
             print("refused")
+        except OSError as e:
+            if e.errno != errno.ENETUNREACH:
+                raise
+            print("unreachable")
         """;
 
     [Fact(DisplayName = "net: the sandbox has only a loopback interface, and it is up")]
@@ -118,6 +122,22 @@ public sealed class NetStageTests
         string port = ((IPEndPoint)listener.LocalEndpoint).Port.ToString();
         var result = Silo.Run("--stages", "net", "--net", "user", "--", Python, "-c", Probe, "tcp", port);
         Assert.Equal("refused\n", result.Stdout);
+    }
+
+    [Fact(DisplayName = "net: --net-host-loopback lets the sandbox reach the host's 127.0.0.1 as 10.0.2.2, and only then")]
+    public void HostLoopbackOption_ReachesHostAsGateway()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        string port = ((IPEndPoint)listener.LocalEndpoint).Port.ToString();
+        string[] probe = ["--", Python, "-c", Probe, "tcp", port, "10.0.2.2"];
+
+        var allowed = Silo.Run(["--stages", "net", "--net", "user", "--net-host-loopback", .. probe]);
+        Assert.Equal("connected\n", allowed.Stdout);
+
+        var refused = Silo.Run(["--stages", "net", "--net", "user", .. probe]);
+        Assert.Equal(0, refused.ExitCode);
+        Assert.Equal("unreachable\n", refused.Stdout);
     }
 
     [Fact(DisplayName =
