@@ -212,9 +212,10 @@ public sealed class NetStage : IIsolationStage
         }
         catch (Exception e) when (e is UnauthorizedAccessException or IOException)
         {
+            const int EACCES = 13;
             throw new StageFailureException(
                 "open the tun device for user-mode networking",
-                $"open /dev/net/tun: {e.Message}",
+                $"open /dev/net/tun: {(e is UnauthorizedAccessException ? Errno.Describe(EACCES) : e.Message)}",
                 "slirp4netns needs /dev/net/tun readable and writable by every user (mode 0666, as udev sets it): " +
                 "as root, chmod 0666 /dev/net/tun; or run silo as root, or use --net none");
         }

@@ -144,26 +144,36 @@ public sealed class NetStageTests
         "net: a port published with -p is reachable from the host on 127.0.0.1, and no helper remains after")]
     public void Publish_ReachableFromHost_HelperGone()
     {
-        int port = FreePort();
-        string root = Silo.SharedTempDirectory("silo-www-");
-        File.WriteAllText(Path.Combine(root, "index.html"), "served from inside the sandbox\n");
-        using var silo = StartSilo(
-            "--stages", "net", "--net", "user", "-p", $"{port}:8000", "--",
-            Python, "-m", "http.server", "8000", "--bind", "0.0.0.0", "--directory", root);
-        try
-        {
-            int helper = HelperOf(silo.Id);
-            Assert.Equal("served from inside the sandbox\n", GetWhenUp($"http://127.0.0.1:{port}/index.html"));
+        string owner = PublishAndFetch(null, "net", guestPort: 8000);
+        Assert.Equal("0", owner);
+    }
 
-            Silo.Host("kill", "-TERM", silo.Id.ToString());
-            Assert.True(silo.WaitForExit(TimeSpan.FromSeconds(30)), "silo did not end after SIGTERM");
-            Assert.Equal(128 + 15, silo.ExitCode);
-            Assert.False(IsHelper(helper), $"slirp4netns (pid {helper}) still runs after the sandbox ended");
-        }
-        finally
-        {
-            silo.Kill(entireProcessTree: true);
-        }
+    [Fact(DisplayName = "net: unprivileged, with the user stage, the sandbox has only lo, and it is up")]
+    public void Unprivileged_WithUserStage_OnlyLoopback()
+    {
+        var result = Silo.RunAs(Silo.Nobody, "--stages", "user,net", "--", "ip", "-o", "link");
+        Assert.Equal(0, result.ExitCode);
+        string line = Assert.Single(result.Stdout.TrimEnd().Split('\n'));
+        Assert.StartsWith("1: lo: <LOOPBACK,UP", line);
+    }
+
+    [Fact(DisplayName = "net: unprivileged, without the user stage, the stage refuses with the way out (exit 125)")]
+    public void Unprivileged_WithoutUserStage_Exits125()
+    {
+        var result = Silo.RunAs(Silo.Nobody, "--stages", "net", "--", "true");
+        Assert.Equal(125, result.ExitCode);
+        string line = Assert.Single(result.Stderr.TrimEnd().Split('\n'));
+        Assert.StartsWith("silo: net: create a network namespace:", line);
+        Assert.EndsWith("run as root or enable the user stage", line);
+    }
+
+    [Fact(DisplayName =
+        "net: unprivileged, --net user publishes a port reachable from the host on 127.0.0.1, and no helper remains")]
+    public void Unprivileged_Publish_ReachableFromHost_HelperGone()
+    {
+        // The helper runs as the caller: it needs no privilege on the host.
+        string owner = PublishAndFetch(Silo.Nobody, "user,net", guestPort: 80);
+        Assert.Equal(Silo.Nobody.ToString(), owner);
     }
 
     [Fact(DisplayName = "net: the helper stops even when silo itself is killed with SIGKILL")]
@@ -264,16 +274,49 @@ public sealed class NetStageTests
         Assert.Equal("refused\n", isolated.Stdout);
     }
 
-    private static Process StartSilo(params string[] args)
+    // Serves a file from inside with --net user -p, fetches it from the host, ends the sandbox
+    // with SIGTERM, and checks that its helper is gone. Returns the uid the helper ran as.
+    private static string PublishAndFetch(int? uid, string stages, int guestPort)
     {
-        var start = new ProcessStartInfo(Silo.Binary)
+        int port = FreePort();
+        string root = Silo.SharedTempDirectory("silo-www-");
+        File.WriteAllText(Path.Combine(root, "index.html"), "served from inside the sandbox\n");
+        using var silo = StartSilo(
+            uid, "--stages", stages, "--net", "user", "-p", $"{port}:{guestPort}", "--",
+            Python, "-m", "http.server", guestPort.ToString(), "--bind", "0.0.0.0", "--directory", root);
+        try
+        {
+            int helper = HelperOf(silo.Id);
+            string owner = OwnerOf(helper);
+            Assert.Equal("served from inside the sandbox\n", GetWhenUp($"http://127.0.0.1:{port}/index.html"));
+
+            Silo.Host("kill", "-TERM", silo.Id.ToString());
+            Assert.True(silo.WaitForExit(TimeSpan.FromSeconds(30)), "silo did not end after SIGTERM");
+            Assert.Equal(128 + 15, silo.ExitCode);
+            Assert.False(IsHelper(helper), $"slirp4netns (pid {helper}) still runs after the sandbox ended");
+            return owner;
+        }
+        finally
+        {
+            silo.Kill(entireProcessTree: true);
+        }
+    }
+
+    private static Process StartSilo(params string[] args) => StartSilo(null, args);
+
+    // setpriv execs silo in place, so the process started here is silo itself, whose pid the
+    // helper's parent pid names.
+    private static Process StartSilo(int? uid, params string[] args)
+    {
+        var start = new ProcessStartInfo(uid is null ? Silo.Binary : "setpriv")
         {
             RedirectStandardInput = true,
             RedirectStandardOutput = true,
             RedirectStandardError = true,
             WorkingDirectory = "/tmp",
         };
-        foreach (string a in args)
+        string[] prefix = uid is int id ? [$"--reuid={id}", $"--regid={id}", "--clear-groups", "--", Silo.Binary] : [];
+        foreach (string a in (string[])[.. prefix, .. args])
         {
             start.ArgumentList.Add(a);
         }
@@ -320,6 +363,9 @@ public sealed class NetStageTests
             return false;
         }
     }
+
+    private static string OwnerOf(int pid) =>
+        File.ReadAllLines($"/proc/{pid}/status").First(l => l.StartsWith("Uid:")).Split('\t')[1];
 
     private static int ParentOf(int pid)
     {
