@@ -1,3 +1,4 @@
+using System.ComponentModel;
 using System.Diagnostics;
 using System.Net.Sockets;
 using System.Text;
@@ -98,6 +99,10 @@ internal sealed class Slirp4netns
         try
         {
             process = Process.Start(start)!;
+        }
+        catch (Win32Exception e)
+        {
+            throw new StageFailureException("start the network helper", $"{setsid} {path}: {e.Message}");
         }
         finally
         {
