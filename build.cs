@@ -125,7 +125,7 @@ int Milestone(string[] milestoneArgs)
     string stage = milestoneArgs[0];
     string results = Path.Combine(artifacts, "milestone-results");
     string[] stages = stage == "all"
-        ? Directory.EnumerateDirectories(Path.Combine(root, "stages")).Order().Select(d => Path.GetFileName(d)[3..]).Append("all-stages").ToArray()
+        ? Directory.EnumerateDirectories(Path.Combine(root, "stages")).Order().Select(d => Path.GetFileName(d)[3..]).Append("all-stages").Append("escape").ToArray()
         : [stage];
     var totals = new Totals();
     foreach (string one in stages)
@@ -133,7 +133,7 @@ int Milestone(string[] milestoneArgs)
         string trx = $"milestone-{one}.trx";
         DotnetWith(
             ["test", "tests/Silo.Tests.Integration", "-c", "Release", "--no-build", "--nologo", "-v", "quiet",
-             "--filter", $"Stage={one}", "--logger", $"trx;LogFileName={trx}", "--results-directory", results],
+             "--logger", "console;verbosity=quiet", "--filter", $"Stage={one}", "--logger", $"trx;LogFileName={trx}", "--results-directory", results],
             ("SILO_PUBLISHED", published));
         totals.Add(Path.Combine(results, trx), printChecks: true);
     }
@@ -181,7 +181,7 @@ sealed class Totals
 
         XNamespace ns = "http://microsoft.com/schemas/VisualStudio/TeamTest/2010";
         var doc = XDocument.Load(trxPath);
-        foreach (var result in doc.Descendants(ns + "UnitTestResult"))
+        foreach (var result in doc.Descendants(ns + "UnitTestResult").OrderBy(r => (string?)r.Attribute("testName"), StringComparer.Ordinal))
         {
             string outcome = (string?)result.Attribute("outcome") ?? "";
             string name = (string?)result.Attribute("testName") ?? "";
