@@ -9,7 +9,7 @@ public static unsafe partial class Sys
 
     [LibraryImport(NativeLibrary, EntryPoint = "silo_clone_child")]
     private static partial int silo_clone_child(
-        ulong flags, byte* path, byte** argv, byte** envp, int* fds, int fdCount, int syncFd, int errFd);
+        ulong flags, int initFd, byte** argv, byte** envp, int* fds, int fdCount, int syncFd, int errFd);
 
     [LibraryImport(NativeLibrary, EntryPoint = "silo_spawn_target")]
     private static partial int silo_spawn_target(
@@ -23,20 +23,21 @@ public static unsafe partial class Sys
 
     /// <summary>
     /// Clones a child into the namespaces in <paramref name="flags"/> through the C trampoline. The
-    /// child waits for one byte on <paramref name="syncFd"/>, then execs <paramref name="path"/>
-    /// with <paramref name="fds"/> placed at 3, 4, 5, ... Its own errors arrive as errno on
+    /// child waits for one byte on <paramref name="syncFd"/>, becomes root of its user namespace
+    /// when it has one, then executes the program open on <paramref name="initFd"/> with
+    /// <paramref name="fds"/> placed at 3, 4, 5, ... Its own errors arrive as errno on
     /// <paramref name="errFd"/>. Returns the child's pid.
     /// </summary>
     public static int CloneChild(
-        ulong flags, string path, IReadOnlyList<string> argv, IReadOnlyList<string> env,
+        ulong flags, int initFd, IReadOnlyList<string> argv, IReadOnlyList<string> env,
         IReadOnlyList<int> fds, int syncFd, int errFd)
     {
-        using var args = new NativeStrings([path, .. argv, .. env]);
+        using var args = new NativeStrings([.. argv, .. env]);
         int[] fdArray = [.. fds];
         fixed (int* pfds = fdArray)
         {
             int pid = silo_clone_child(
-                flags, args[0], args.Slice(1, argv.Count), args.Slice(1 + argv.Count, env.Count),
+                flags, initFd, args.Slice(0, argv.Count), args.Slice(argv.Count, env.Count),
                 pfds, fdArray.Length, syncFd, errFd);
             if (pid < 0)
             {

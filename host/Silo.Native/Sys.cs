@@ -134,6 +134,29 @@ public static unsafe partial class Sys
         }
     }
 
+    /// <summary>
+    /// A sealed copy of a file in memory (<c>memfd_create</c>, then <c>F_ADD_SEALS</c>): no one,
+    /// not even its creator, can change it any more. Returns the descriptor, close-on-exec.
+    /// </summary>
+    public static int SealedCopy(string path, string name)
+    {
+        int fd;
+        fixed (byte* p = Z(name))
+        {
+            fd = memfd_create(p, MFD_CLOEXEC | MFD_ALLOW_SEALING);
+            Check(fd, $"memfd_create {name}");
+        }
+
+        using (var source = File.OpenRead(path))
+        using (var target = new FileStream(new Microsoft.Win32.SafeHandles.SafeFileHandle((nint)dup(fd), true), FileAccess.Write))
+        {
+            source.CopyTo(target);
+        }
+
+        Check(fcntl(fd, F_ADD_SEALS, F_SEAL_SEAL | F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE), $"seal {name}");
+        return fd;
+    }
+
     /// <summary><c>lseek(2)</c> to the start.</summary>
     public static void Rewind(int fd) => Check((int)lseek(fd, 0, SEEK_SET), "lseek");
 

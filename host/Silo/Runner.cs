@@ -45,17 +45,24 @@ internal sealed class Runner
         ChildPlan plan = run.Plan;
         using TerminalRelay? terminal = GiveTerminal(run);
         _terminal = terminal;
+
+        // The child runs silo-init from a sealed copy in memory: nothing inside the sandbox can
+        // write to it through /proc/PID/exe (the class of CVE-2019-5736), and the copy can be
+        // executed by root of a user namespace that maps to an unprivileged host uid, wherever
+        // silo itself is installed.
+        int initFd = Sys.SealedCopy(InitPath, "silo-init");
         int planFd = WritePlan(plan);
+        _log.Trace("host", "sealed copy of silo-init and the plan are in memory");
         var report = Sys.Pipe();
         var sync = Sys.Pipe();
         var execStatus = Sys.Pipe();
 
         _log.Trace("host", $"clone({CloneFlagNames.Format(plan.CloneFlags)} | SIGCHLD), child waits for the host on a pipe");
         int pid = Sys.CloneChild(
-            (ulong)plan.CloneFlags, InitPath, ["silo-init"], [],
+            (ulong)plan.CloneFlags, initFd, ["silo-init"], [],
             [planFd, report.Write, .. run.InheritedDescriptors], sync.Read, execStatus.Write);
         _log.Trace("host", $"child is pid {pid} on the host");
-        foreach (int fd in (int[])[sync.Read, report.Write, execStatus.Write, planFd, .. run.InheritedDescriptors])
+        foreach (int fd in (int[])[initFd, sync.Read, report.Write, execStatus.Write, planFd, .. run.InheritedDescriptors])
         {
             Sys.Close(fd);
         }
@@ -99,8 +106,11 @@ internal sealed class Runner
         Span<byte> errno = stackalloc byte[4];
         if (Sys.ReadFully(execStatusFd, errno, "exec status pipe") == 4)
         {
-            Sys.WaitPid(pid, out _);
-            _log.Error($"host: exec {InitPath} in the child: execve: {Errno.Describe(BitConverter.ToInt32(errno))}");
+            Sys.WaitPid(pid, out int childStatus);
+            string step = Sys.ExitCode(childStatus) == 124
+                ? "become root of the user namespace: setresuid(0, 0, 0)"
+                : $"exec silo-init (a sealed copy of {InitPath}): execveat";
+            _log.Error($"host: {step}: {Errno.Describe(BitConverter.ToInt32(errno))}");
             return ExitCodes.SiloFailure;
         }
 

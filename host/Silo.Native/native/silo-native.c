@@ -8,7 +8,7 @@
  *
  * silo_clone_child   used by the host (silo): clones the child into the new namespaces, lets it
  *                    wait until the host has done its parent-side work (uid maps, network helper),
- *                    then execs silo-init.
+ *                    becomes root of its user namespace, then execs silo-init from a sealed copy.
  * silo_spawn_target  used by silo-init, once the plan has run: forks the target, gives it a session
  *                    (and a terminal, when asked), its ids inside, then execs it.
  *
@@ -22,6 +22,7 @@
 #include <signal.h>
 #include <stdint.h>
 #include <sys/ioctl.h>
+#include <sched.h>
 #include <sys/prctl.h>
 #include <sys/syscall.h>
 #include <sys/types.h>
@@ -90,13 +91,20 @@ static int place_fds(const int *fds, int count)
 
 /*
  * Clones a child with the given namespace flags. The child waits for one byte on sync_fd: the
- * host sends it once its parent-side work is done (the user namespace's maps must be written
- * before the child execs, or the exec runs as an unmapped user and the child loses every
- * capability it holds in its new namespaces). End of file instead means: give up.
+ * host sends it once its parent-side work is done. End of file instead means: give up.
  *
- * Returns the child's pid as the host sees it, or -errno. The child's errors go to err_fd.
+ * With a new user namespace, the maps must be written before the child execs: an exec recomputes
+ * the capabilities from the effective uid, and a uid that is not root of the namespace (or not
+ * mapped at all) loses every capability the clone gave. So the child first becomes uid and gid 0
+ * of its namespace, and only then execs.
+ *
+ * silo-init is executed from init_fd, a sealed in-memory copy the host made: nothing inside the
+ * sandbox can write to it through /proc/PID/exe, and it runs whatever folder silo lives in.
+ *
+ * Returns the child's pid as the host sees it, or -errno. The child's errors go to err_fd as an
+ * errno, and its exit status says which step failed: 124 becoming root inside, 125 otherwise.
  */
-pid_t silo_clone_child(uint64_t flags, const char *path, char *const argv[], char *const envp[],
+pid_t silo_clone_child(uint64_t flags, int init_fd, char *const argv[], char *const envp[],
                        const int *fds, int fd_count, int sync_fd, int err_fd)
 {
     sigset_t all, old;
@@ -124,12 +132,22 @@ pid_t silo_clone_child(uint64_t flags, const char *path, char *const argv[], cha
         if (n != 1) {
             _exit(125); /* the host gave up, or died before the deathsig was set */
         }
-        int rc = place_fds(fds, fd_count);
+        if (flags & CLONE_NEWUSER) {
+            /* setgroups is refused (EPERM) where the host denied it for an unprivileged map. */
+            if ((setgroups(0, NULL) < 0 && errno != EPERM) || setresgid(0, 0, 0) < 0 ||
+                setresuid(0, 0, 0) < 0) {
+                report_errno(err_fd, errno);
+                _exit(124);
+            }
+        }
+        /* Keep the copy of silo-init above the numbers that place_fds fills. */
+        int exe = fcntl(init_fd, F_DUPFD_CLOEXEC, SILO_FIRST_FD + fd_count);
+        int rc = exe < 0 ? -errno : place_fds(fds, fd_count);
         if (rc < 0) {
             report_errno(err_fd, -rc);
             _exit(125);
         }
-        execve(path, argv, envp);
+        syscall(SYS_execveat, exe, "", argv, envp, AT_EMPTY_PATH);
         report_errno(err_fd, errno);
         _exit(125);
     }
