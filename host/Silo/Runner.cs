@@ -131,7 +131,8 @@ internal sealed class Runner
         }
 
         run.Plan.Target.Terminal = run.Builder.Inherit(terminal.Slave);
-        _log.Trace("host", $"stdin is a terminal: the target gets a new pseudo-terminal (descriptor {run.Plan.Target.Terminal} in the child), and silo relays to it");
+        _log.Trace("host", "stdin is a terminal: the target gets a new pseudo-terminal " +
+            $"(descriptor {run.Plan.Target.Terminal} in the child), and silo relays to it");
         return terminal;
     }
 

@@ -17,16 +17,23 @@ public sealed class BackgroundSilo : IDisposable
         _process = process;
     }
 
-    public static BackgroundSilo Start(params string[] args)
+    public static BackgroundSilo Start(params string[] args) => StartAs(null, args);
+
+    /// <summary>
+    /// Starts silo as the given uid (through setpriv, which execs silo, so the process the test
+    /// signals is silo itself), or as the test runner when null.
+    /// </summary>
+    public static BackgroundSilo StartAs(int? uid, params string[] args)
     {
-        var start = new ProcessStartInfo(Silo.Binary)
+        var start = new ProcessStartInfo(uid is null ? Silo.Binary : "setpriv")
         {
             RedirectStandardInput = true,
             RedirectStandardOutput = true,
             RedirectStandardError = true,
             WorkingDirectory = "/tmp",
         };
-        foreach (string a in args)
+        string[] prefix = uid is int id ? [$"--reuid={id}", $"--regid={id}", "--clear-groups", "--", Silo.Binary] : [];
+        foreach (string a in (string[])[.. prefix, .. args])
         {
             start.ArgumentList.Add(a);
         }

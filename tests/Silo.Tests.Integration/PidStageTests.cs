@@ -93,14 +93,17 @@ public sealed class PidStageTests
 
         silo.Signal("KILL");
         Assert.Equal(137, silo.WaitForExit());
-        Assert.True(Eventually(() => SandboxProcesses.In(ns).Length == 0), $"left running: {string.Join(", ", SandboxProcesses.In(ns))}");
+        Assert.True(
+            Eventually(() => SandboxProcesses.In(ns).Length == 0),
+            $"left running: {string.Join(", ", SandboxProcesses.In(ns))}");
         Assert.Empty(SandboxProcesses.WithMarker(marker));
     }
 
     [Fact(DisplayName = "pid: a target that ignores SIGTERM keeps running when silo gets one, and ends with its own status")]
     public void Target_IgnoringSigTerm_EndsWithOwnStatus()
     {
-        using var silo = BackgroundSilo.Start("--stages", "pid", "--", "sh", "-c", "trap '' TERM; echo ready; read line; echo \"still $line\"; exit 4");
+        using var silo = BackgroundSilo.Start(
+            "--stages", "pid", "--", "sh", "-c", "trap '' TERM; echo ready; read line; echo \"still $line\"; exit 4");
         Assert.Equal("ready", silo.ReadLine());
         silo.Signal("TERM");
         Thread.Sleep(300); // time for the signal to travel silo, silo-init, target (not an assertion)
@@ -130,7 +133,8 @@ public sealed class PidStageTests
         string marker = $"marker-{Guid.NewGuid():N}";
         var result = Silo.Run(
             "--stages", "pid", "--", "sh", "-c",
-            $"readlink /proc/self/ns/pid; (setsid sh -c 'sleep 1000; : {marker}' </dev/null >/dev/null 2>&1 &); exit 0");
+            "readlink /proc/self/ns/pid; " +
+            $"(setsid sh -c 'sleep 1000; : {marker}' </dev/null >/dev/null 2>&1 &); exit 0");
         Assert.Equal(0, result.ExitCode);
         Assert.Empty(SandboxProcesses.In(result.Stdout.Trim()));
         Assert.Empty(SandboxProcesses.WithMarker(marker));
@@ -147,8 +151,21 @@ public sealed class PidStageTests
     [Fact(DisplayName = "pid: a reader that stops early ends the target with SIGPIPE, and silo with 141")]
     public void Reader_StoppingEarly_Exits141()
     {
-        var result = Silo.Host("bash", "-c", $"'{Silo.Binary}' --stages pid -- yes 2>/dev/null | head -n 1; echo \"status ${{PIPESTATUS[0]}}\"");
+        var result = Silo.Host(
+            "bash", "-c", $"'{Silo.Binary}' --stages pid -- yes 2>/dev/null | head -n 1; echo \"status ${{PIPESTATUS[0]}}\"");
         Assert.Equal("y\nstatus 141\n", result.Stdout);
+    }
+
+    [Fact(DisplayName = "pid: silo-init leads a session of its own, so signals to silo's process group reach the target once, through silo")]
+    public void Init_HasSessionOfItsOwn()
+    {
+        const string script = """
+            while read -r key value rest; do [ "$key" = PPid: ] && init=$value; done < /proc/self/status
+            read -r pid comm state ppid group session rest < /proc/$init/stat
+            [ "$group" = "$init" ] && [ "$session" = "$init" ] && echo own-session
+            """;
+        var result = Silo.Run("--stages", "pid", "--", "sh", "-c", script);
+        Assert.Equal("own-session\n", result.Stdout);
     }
 
     [Theory(DisplayName = "pid: the target's exit status is silo's, and death by signal N is 128+N")]
@@ -182,10 +199,34 @@ public sealed class PidStageTests
         Assert.Contains("enable the user stage", line);
     }
 
+    [Fact(DisplayName = "pid: as an ordinary user with the user stage, the target's parent is PID 1 inside")]
+    public void Unprivileged_WithUserStage_ParentIsPid1()
+    {
+        var result = Silo.RunAs(Silo.Nobody, "--stages", "user,pid", "--", "sh", "-c", "echo $PPID");
+        Assert.Equal(0, result.ExitCode);
+        Assert.Equal("1\n", result.Stdout);
+    }
+
+    [Fact(DisplayName = "pid: as an ordinary user with the user stage, SIGKILL to silo leaves no process of the sandbox")]
+    public void Unprivileged_SigKill_LeavesNothing()
+    {
+        using var silo = BackgroundSilo.StartAs(
+            Silo.Nobody, "--stages", "user,pid", "--",
+            "sh", "-c", "readlink /proc/self/ns/pid; sleep 1000 & sleep 1000");
+        string ns = silo.ReadLine();
+        Assert.True(Eventually(() => SandboxProcesses.In(ns).Length >= 4), "the sandbox never had its four processes");
+        silo.Signal("KILL");
+        Assert.Equal(137, silo.WaitForExit());
+        Assert.True(
+            Eventually(() => SandboxProcesses.In(ns).Length == 0),
+            $"left running: {string.Join(", ", SandboxProcesses.In(ns))}");
+    }
+
     [Fact(DisplayName = "pid: with the mount stage, PID 1 inside is silo-init and ps lists only the sandbox's processes")]
     public void WithMount_PsShowsOnlySandbox()
     {
-        var result = Silo.Run("--stages", "pid,mount", "--", "sh", "-c", "cat /proc/1/comm; ps -e -o pid= | wc -l");
+        var result = Silo.Run(
+            "--stages", "pid,mount", "--", "sh", "-c", "tr -d '\\0' < /proc/1/cmdline; echo; ps -e -o pid= | wc -l");
         Assert.Equal(0, result.ExitCode);
         string[] lines = result.Stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries);
         Assert.Equal("silo-init", lines[0]);
@@ -200,10 +241,12 @@ public sealed class PidStageTests
         using var sleeper = Process.Start("sh", ["-c", $"sleep 1000; : {marker}"]);
         try
         {
-            Assert.True(Eventually(() => SandboxProcesses.WithMarker(marker).Length > 0), "the host process never started");
+            Assert.True(
+                Eventually(() => SandboxProcesses.WithMarker(marker).Length > 0), "the host process never started");
             var result = Silo.Run(
                 "--stages", "pid,mount", "--", "sh", "-c",
-                $"test -e /proc/{sleeper.Id} && echo visible-in-proc; ps -e -o args= | grep -c '[{marker[0]}]{marker[1..]}'");
+                $"test -e /proc/{sleeper.Id} && echo visible-in-proc; " +
+                $"ps -e -o args= | grep -c '[{marker[0]}]{marker[1..]}'");
             Assert.Equal("0\n", result.Stdout);
         }
         finally

@@ -40,6 +40,23 @@ public sealed class PidTerminalTests
         Assert.DoesNotContain("no job control", session.Screen);
     }
 
+    [Fact(DisplayName = "pid: as an ordinary user with the user stage, an interactive bash has job control")]
+    public void Terminal_Unprivileged_HasJobControl()
+    {
+        using var session = TerminalSession.Start(
+            "setpriv", $"--reuid={Silo.Nobody}", $"--regid={Silo.Nobody}", "--clear-groups",
+            "env", $"PS1={Prompt}", Silo.Binary, "--stages", "user,pid", "--", "bash", "--norc", "--noprofile", "-i");
+        session.Expect(Prompt);
+        session.Send("sleep 100 &\n");
+        session.Expect(Prompt);
+        session.Send("jobs; kill %1; wait %1; echo \"st:$?\"\n");
+        session.Expect("Running");
+        session.Expect("st:143");
+        session.Send("exit 3\n");
+        Assert.Equal(3, session.WaitForExit());
+        Assert.DoesNotContain("no job control", session.Screen);
+    }
+
     [Fact(DisplayName = "pid: Ctrl-C interrupts the foreground job inside and not silo; Ctrl-Z stops it and fg resumes it")]
     public void Terminal_CtrlCAndCtrlZ_ActInside()
     {

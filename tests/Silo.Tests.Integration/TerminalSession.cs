@@ -29,7 +29,8 @@ public sealed class TerminalSession : IDisposable
     private TerminalSession(FileStream master, Process process)
     {
         _master = master;
-        _keyboard = new FileStream(new SafeFileHandle(master.SafeFileHandle.DangerousGetHandle(), ownsHandle: false), FileAccess.Write, 1);
+        var handle = new SafeFileHandle(master.SafeFileHandle.DangerousGetHandle(), ownsHandle: false);
+        _keyboard = new FileStream(handle, FileAccess.Write, 1);
         _process = process;
         _reader = new Thread(Read) { IsBackground = true };
         _reader.Start();
@@ -125,7 +126,8 @@ public sealed class TerminalSession : IDisposable
     }
 
     /// <summary>Resizes the window, as a terminal emulator does when the user drags it.</summary>
-    public void Resize(int rows, int columns) => SetSize((int)_master.SafeFileHandle.DangerousGetHandle(), rows, columns);
+    public void Resize(int rows, int columns) =>
+        SetSize((int)_master.SafeFileHandle.DangerousGetHandle(), rows, columns);
 
     /// <summary>Waits for the command to end and returns its exit status.</summary>
     public int WaitForExit()
