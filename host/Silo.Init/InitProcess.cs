@@ -30,6 +30,15 @@ internal sealed class InitProcess
             return SiloFailure;
         }
 
+        // With a terminal of its own for the target, silo-init lets go of the user's terminal
+        // (its stdin, stdout and stderr, inherited from silo) before any step runs: as PID 1 it
+        // lives as long as the sandbox, and a process inside that can open /proc/1/fd/0 could
+        // otherwise read the user's keys or push bytes into the user's shell.
+        if (plan.Target.Terminal is int terminal && !LetGoOfHostTerminal(terminal))
+        {
+            return SiloFailure;
+        }
+
         if (!RunSteps(plan))
         {
             return SiloFailure;
@@ -50,6 +59,24 @@ internal sealed class InitProcess
         }
 
         return new Reaper(pid.Value, _report).WaitForTarget();
+    }
+
+    private bool LetGoOfHostTerminal(int terminal)
+    {
+        try
+        {
+            for (int fd = 0; fd <= 2; fd++)
+            {
+                Sys.Dup2(terminal, fd);
+            }
+
+            return true;
+        }
+        catch (SyscallException e)
+        {
+            _report.Send(new Report(ReportKind.Failed) { Text = $"give up the user's terminal: {e.Message}" });
+            return false;
+        }
     }
 
     private ChildPlan? ReadPlan()

@@ -120,6 +120,10 @@ pid_t silo_clone_child(uint64_t flags, int init_fd, char *const argv[], char *co
         reset_signals();
         /* Die with the host thread that cloned us: no sandbox outlives silo, even after SIGKILL. */
         prctl(PR_SET_PDEATHSIG, SIGKILL);
+        /* A session of its own: signals the user's terminal sends to silo's process group (Ctrl-C
+         * in a pipeline) reach the sandbox once, forwarded by the host, not a second time
+         * directly; and silo-init never has a controlling terminal to lose or to be stopped by. */
+        setsid();
         char go = 0;
         ssize_t n;
         do {
