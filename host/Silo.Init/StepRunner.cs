@@ -72,6 +72,9 @@ internal static class StepRunner
             case LoadSeccompFilter op:
                 Sys.LoadSeccompFilter(op.Program);
                 break;
+            case LinkUp op:
+                Sys.LinkUp(op.Interface);
+                break;
             default:
                 throw new NotSupportedException(
                     $"silo-init cannot perform '{operation.Describe()}' yet: this build has no executor for {operation.GetType().Name}");

@@ -11,30 +11,34 @@ namespace Silo
     {
         public static int Execute(IReadOnlyList<string> args, TextWriter stdout, TextWriter stderr)
         {
-            var quiet = new HostLog(stderr, trace: false);
+            // --trace is read before the parser exists, so that plugin loading is narrated too.
+            var log = new HostLog(stderr, SiloCommandLine.PreScanTrace(args));
             try
             {
+                log.Trace("host", "started; loading stage plugins");
                 var catalog = StageCatalog.Load(StageCatalog.SearchFolders(SiloCommandLine.PreScanStagePaths(args)));
                 foreach (BrokenPlugin broken in catalog.Broken)
                 {
-                    quiet.Warn("host", $"stage plugin {broken.File} is not usable: {broken.Reason}");
+                    log.Warn("host", $"stage plugin {broken.File} is not usable: {broken.Reason}");
                 }
 
-                return Run(catalog, args, stdout, stderr);
+                log.Trace("host", $"loaded {catalog.Stages.Count} stage(s): {string.Join(", ", catalog.Stages.Select(s => s.Stage.Name))}");
+                return Run(catalog, args, stdout, log);
             }
             catch (UsageException e)
             {
-                quiet.Error(e.Message);
+                log.Error(e.Message);
                 stderr.WriteLine("Try 'silo --help' for more information.");
                 return ExitCodes.Usage;
             }
         }
 
-        public static int Run(StageCatalog catalog, IReadOnlyList<string> args, TextWriter stdout, TextWriter stderr)
+        public static int Run(StageCatalog catalog, IReadOnlyList<string> args, TextWriter stdout, HostLog log)
         {
             Invocation invocation = new SiloCommandLine(catalog, stdout).Parse(args);
-            var log = new HostLog(stderr, invocation.Trace);
+            log.Trace("host", "command line parsed");
             var host = new HostFacts(Sys.GetEffectiveUid(), Sys.GetEffectiveGid(), Environment.UserName);
+            var known = catalog.Stages.Select(l => l.Stage).ToList();
             try
             {
                 switch (invocation.Kind)
@@ -45,10 +49,10 @@ namespace Silo
                         StagesReport.Write(stdout, catalog, invocation);
                         return 0;
                     case InvocationKind.Plan:
-                        PlanPrinter.Write(stdout, Planner.Build(invocation, host, log));
+                        PlanPrinter.Write(stdout, Planner.Build(invocation, host, log, known));
                         return 0;
                     default:
-                        return new Runner(invocation, host, log).Run(Planner.Build(invocation, host, log));
+                        return new Runner(invocation, host, log).Run(Planner.Build(invocation, host, log, known));
                 }
             }
             catch (StageUsageException e)

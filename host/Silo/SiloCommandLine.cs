@@ -90,6 +90,10 @@ internal sealed class SiloCommandLine
         return paths;
     }
 
+    /// <summary>True when --trace comes before the command.</summary>
+    public static bool PreScanTrace(IReadOnlyList<string> args) =>
+        args.TakeWhile(a => a != "--").Contains("--trace");
+
     public Invocation Parse(IReadOnlyList<string> args)
     {
         ParseResult result = _root.Parse(SeparateCommand(args));
