@@ -6,7 +6,16 @@ namespace Silo.Init;
 /// <summary>Performs one primitive of the plan: a dispatch from the operation to its call.</summary>
 internal static class StepRunner
 {
-    public static void Execute(Operation operation)
+    // What silo-init keeps for itself when it narrows the capabilities it hands on (all three
+    // are in the default set anyway): CAP_SETGID and CAP_SETUID for the trampoline's setgroups,
+    // setresgid and setresuid before the exec of a target with --uid/--gid, and CAP_KILL to
+    // forward signals to, and at the end kill, a target or orphans that run as another uid.
+    // A target that keeps uid 0 is bounded by the bounding set at exec; one that changes uid
+    // loses its permitted and effective sets in setresuid. Neither gets these through init.
+    private const ulong KeepForInit = 1UL << 5 | 1UL << 6 | 1UL << 7;
+
+    /// <summary>Performs one step. Resource limits are collected in <paramref name="targetLimits"/>.</summary>
+    public static void Execute(Operation operation, List<(string Resource, ulong Soft, ulong Hard)> targetLimits)
     {
         switch (operation)
         {
@@ -52,6 +61,22 @@ internal static class StepRunner
                 break;
             case RequireFileSystem op:
                 RequireFileSystem(op);
+                break;
+            case SetResourceLimit op:
+                // Set on the target alone, in the trampoline just before exec: the limits meant
+                // for a program (address space, processes) would stop silo-init's runtime from
+                // forking it. A raise of the hard limit is checked here, where it can fail by name.
+                Sys.RaiseHardLimit(op.Resource, op.Hard);
+                targetLimits.Add((op.Resource, op.Soft, op.Hard));
+                break;
+            case SetNoNewPrivileges:
+                Sys.SetNoNewPrivileges();
+                break;
+            case LimitCapabilities op:
+                Sys.LimitCapabilities(op.Keep, KeepForInit);
+                break;
+            case LoadSeccompFilter op:
+                Sys.LoadSeccompFilter(op.Program);
                 break;
             case LinkUp op:
                 Sys.LinkUp(op.Interface);

@@ -149,7 +149,12 @@ public sealed record LinkUp(string Interface) : Operation
     public override string Describe() => $"ioctl(socket, SIOCSIFFLAGS, {{{Quote(Interface)}, IFF_UP}})";
 }
 
-/// <summary><c>prlimit(2)</c> on the child itself; the target inherits the limit.</summary>
+/// <summary>
+/// <c>prlimit(2)</c> on the target: silo-init raises its own hard limit first when the new one is
+/// higher (where a limit that cannot be granted fails), and the trampoline sets the limit in the
+/// forked target just before exec. silo-init itself is not limited: an address-space or process
+/// limit sized for a program would stop its runtime from forking the target.
+/// </summary>
 /// <param name="Resource">The <c>RLIMIT_*</c> name without its prefix, lower case: <c>nofile</c>.</param>
 /// <param name="Soft">The soft limit; <see cref="ulong.MaxValue"/> is unlimited.</param>
 /// <param name="Hard">The hard limit; <see cref="ulong.MaxValue"/> is unlimited.</param>
@@ -171,8 +176,10 @@ public sealed record SetNoNewPrivileges : Operation
 
 /// <summary>
 /// Narrows the capability sets to <see cref="Keep"/>: drops every other capability from the
-/// bounding set (<c>PR_CAPBSET_DROP</c>), sets permitted, effective and inheritable with
-/// <c>capset(2)</c>, and clears the ambient set.
+/// bounding set (<c>PR_CAPBSET_DROP</c>), empties the inheritable set and sets permitted and
+/// effective to <see cref="Keep"/> with <c>capset(2)</c>, and clears the ambient set. silo-init
+/// keeps CAP_SETUID, CAP_SETGID and CAP_KILL for itself (to start a target with other ids and to
+/// signal it); the target gets no more than <see cref="Keep"/>, and none if it changes uid.
 /// </summary>
 /// <param name="Keep">A bit mask of capability numbers (bit 0 is CAP_CHOWN).</param>
 public sealed record LimitCapabilities(ulong Keep) : Operation
@@ -182,13 +189,15 @@ public sealed record LimitCapabilities(ulong Keep) : Operation
 }
 
 /// <summary>
-/// <c>seccomp(SECCOMP_SET_MODE_FILTER)</c>: loads a classic BPF program that the host compiled.
+/// <c>seccomp(SECCOMP_SET_MODE_FILTER)</c>: loads a classic BPF program that the host compiled,
+/// on every thread of silo-init; the target inherits it. Needs no_new_privs or CAP_SYS_ADMIN.
 /// </summary>
 /// <param name="Program">The <c>struct sock_filter</c> array, 8 bytes an instruction.</param>
 public sealed record LoadSeccompFilter(byte[] Program) : Operation
 {
     /// <inheritdoc/>
-    public override string Describe() => $"seccomp(SECCOMP_SET_MODE_FILTER, 0, {{{Program.Length / 8} instructions}})";
+    public override string Describe() =>
+        $"seccomp(SECCOMP_SET_MODE_FILTER, SECCOMP_FILTER_FLAG_TSYNC, {{{Program.Length / 8} instructions}})";
 }
 
 /// <summary>
