@@ -25,19 +25,7 @@ public sealed class BackgroundSilo : IDisposable
     /// </summary>
     public static BackgroundSilo StartAs(int? uid, params string[] args)
     {
-        var start = new ProcessStartInfo(uid is null ? Silo.Binary : "setpriv")
-        {
-            RedirectStandardInput = true,
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            WorkingDirectory = "/tmp",
-        };
-        string[] prefix = uid is int id ? [$"--reuid={id}", $"--regid={id}", "--clear-groups", "--", Silo.Binary] : [];
-        foreach (string a in (string[])[.. prefix, .. args])
-        {
-            start.ArgumentList.Add(a);
-        }
-
+        var start = Silo.StartInfo(uid, args);
         var process = Process.Start(start)!;
         process.ErrorDataReceived += (_, _) => { };
         process.BeginErrorReadLine();

@@ -308,19 +308,7 @@ public sealed class NetStageTests
     // helper's parent pid names.
     private static Process StartSilo(int? uid, params string[] args)
     {
-        var start = new ProcessStartInfo(uid is null ? Silo.Binary : "setpriv")
-        {
-            RedirectStandardInput = true,
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            WorkingDirectory = "/tmp",
-        };
-        string[] prefix = uid is int id ? [$"--reuid={id}", $"--regid={id}", "--clear-groups", "--", Silo.Binary] : [];
-        foreach (string a in (string[])[.. prefix, .. args])
-        {
-            start.ArgumentList.Add(a);
-        }
-
+        var start = Silo.StartInfo(uid, args);
         var process = Process.Start(start)!;
         process.StandardInput.Close();
         process.OutputDataReceived += (_, _) => { };

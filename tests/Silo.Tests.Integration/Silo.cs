@@ -51,34 +51,29 @@ public static class Silo
 
     public static SiloResult RunAs(int uid, params string[] args) => Run(new SiloRun { AsUid = uid }, args);
 
-    public static SiloResult Run(SiloRun run, params string[] args)
+    public static SiloResult Run(SiloRun run, params string[] args) =>
+        Execute(StartInfo(run.AsUid, args, run.WorkingDirectory ?? "/tmp"), run.Stdin, run.Timeout);
+
+    /// <summary>
+    /// How to start silo with every stream redirected: as the given uid through setpriv, which
+    /// execs silo in place (so the process started is silo itself), or as the test runner.
+    /// </summary>
+    public static ProcessStartInfo StartInfo(int? uid, IEnumerable<string> args, string workingDirectory = "/tmp")
     {
-        var start = new ProcessStartInfo
+        var start = new ProcessStartInfo(uid is null ? Binary : "setpriv")
         {
             RedirectStandardInput = true,
             RedirectStandardOutput = true,
             RedirectStandardError = true,
-            WorkingDirectory = run.WorkingDirectory ?? "/tmp",
+            WorkingDirectory = workingDirectory,
         };
-        if (run.AsUid is int uid)
-        {
-            start.FileName = "setpriv";
-            foreach (string a in (string[])[$"--reuid={uid}", $"--regid={uid}", "--clear-groups", "--", Binary])
-            {
-                start.ArgumentList.Add(a);
-            }
-        }
-        else
-        {
-            start.FileName = Binary;
-        }
-
-        foreach (string a in args)
+        string[] prefix = uid is int id ? [$"--reuid={id}", $"--regid={id}", "--clear-groups", "--", Binary] : [];
+        foreach (string a in (string[])[.. prefix, .. args])
         {
             start.ArgumentList.Add(a);
         }
 
-        return Execute(start, run.Stdin, run.Timeout);
+        return start;
     }
 
     /// <summary>Runs any program and collects what it printed (for host-side checks).</summary>
