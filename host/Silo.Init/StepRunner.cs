@@ -47,6 +47,9 @@ internal static class StepRunner
             case RequireFileSystem op:
                 RequireFileSystem(op);
                 break;
+            case LinkUp op:
+                Sys.LinkUp(op.Interface);
+                break;
             default:
                 throw new NotSupportedException(
                     $"silo-init cannot perform '{operation.Describe()}' yet: this build has no executor for {operation.GetType().Name}");

@@ -50,6 +50,12 @@ public static unsafe partial class Sys
         }
     }
 
+    /// <summary>
+    /// <c>fcntl(F_SETFD, 0)</c>: clears close-on-exec, so that a helper program the host starts
+    /// next inherits the descriptor under the same number.
+    /// </summary>
+    public static void KeepOpenOnExec(int fd) => Check(fcntl(fd, F_SETFD, 0), $"fcntl F_SETFD {fd}");
+
     /// <summary><c>pipe2(2)</c> with <c>O_CLOEXEC</c>: returns the read and write ends.</summary>
     public static (int Read, int Write) Pipe()
     {

@@ -13,7 +13,8 @@ internal sealed record PlannedRun(ChildPlan Plan, IReadOnlyList<int> InheritedDe
 /// </summary>
 internal static class Planner
 {
-    public static PlannedRun Build(Invocation invocation, HostFacts host, HostLog log)
+    public static PlannedRun Build(
+        Invocation invocation, HostFacts host, HostLog log, IEnumerable<IIsolationStage>? known = null)
     {
         var names = invocation.Stages.Select(s => s.Name).ToHashSet();
         bool privileged = host.IsRealRoot || invocation.Stages.Any(s => s.GrantsPrivilege);
@@ -24,6 +25,9 @@ internal static class Planner
             WorkingDirectory = Environment.CurrentDirectory,
         };
         log.Trace("host", $"stages in execution order: {(names.Count == 0 ? "(none)" : string.Join(", ", invocation.Stages.Select(s => s.Name)))}");
+        // A stage that is off cannot narrate: the host says what the sandbox shares because of it.
+        var shared = (known ?? []).Where(s => !names.Contains(s.Name)).Select(s => $"{s.Isolates} ({s.Name})");
+        log.Trace("host", "shared with the host: " + string.Join("; ", shared.DefaultIfEmpty("nothing")));
         var builder = new PlanBuilder(target);
         var contexts = invocation.Stages
             .Select(s => (Stage: s, Context: new StageContext(s.Name, names, privileged, host, invocation.Options, builder, log.For(s.Name))))

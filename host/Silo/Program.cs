@@ -38,6 +38,7 @@ namespace Silo
             Invocation invocation = new SiloCommandLine(catalog, stdout).Parse(args);
             log.Trace("host", "command line parsed");
             var host = new HostFacts(Sys.GetEffectiveUid(), Sys.GetEffectiveGid(), Environment.UserName);
+            var known = catalog.Stages.Select(l => l.Stage).ToList();
             try
             {
                 switch (invocation.Kind)
@@ -48,10 +49,10 @@ namespace Silo
                         StagesReport.Write(stdout, catalog, invocation);
                         return 0;
                     case InvocationKind.Plan:
-                        PlanPrinter.Write(stdout, Planner.Build(invocation, host, log));
+                        PlanPrinter.Write(stdout, Planner.Build(invocation, host, log, known));
                         return 0;
                     default:
-                        return new Runner(invocation, host, log).Run(Planner.Build(invocation, host, log));
+                        return new Runner(invocation, host, log).Run(Planner.Build(invocation, host, log, known));
                 }
             }
             catch (StageUsageException e)

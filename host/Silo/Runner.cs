@@ -17,6 +17,7 @@ internal sealed class Runner
     // What the host passes on to the target when the user signals silo: interrupt, terminate,
     // hang-up, quit, the user signals and window-size changes.
     private static readonly int[] s_forwarded = [2, 15, 1, 3, 10, 12, 28];
+    private const int SigKill = 9;
 
     private readonly HostLog _log;
     private readonly HostFacts _host;
@@ -86,7 +87,11 @@ internal sealed class Runner
         }
         catch (StageFailureException)
         {
-            Sys.Close(syncFd); // end of file: the child gives up without running anything
+            // The child still waits in the trampoline and has run nothing. End of file on the sync
+            // pipe cannot tell it to give up: as a copy of the host it holds the write end too, so
+            // it is killed instead.
+            Sys.Close(syncFd);
+            Sys.Kill(pid, SigKill);
             Sys.WaitPid(pid, out _);
             throw;
         }
