@@ -15,6 +15,7 @@ internal sealed class InitProcess
 
     private readonly int _planFd;
     private readonly ReportChannel _report;
+    private readonly List<(string Resource, ulong Soft, ulong Hard)> _targetLimits = [];
 
     public InitProcess(int planFd, int reportFd)
     {
@@ -24,8 +25,33 @@ internal sealed class InitProcess
 
     public int Run()
     {
+        // Nothing inside may ptrace silo-init or open its /proc/PID files (exe, mem, fd): a
+        // process that is not dumpable is closed to anyone without CAP_SYS_PTRACE over it. The
+        // target's own exec makes it dumpable again. And no descriptor of ours (the report
+        // channel on 4, those stages hand on from 5) may reach the target: the trampoline keeps
+        // 0-2 and places only a terminal there on purpose.
+        try
+        {
+            Sys.SetDumpable(false);
+            Sys.CloseOnExecFrom(_planFd);
+        }
+        catch (SyscallException e)
+        {
+            _report.Send(new Report(ReportKind.Failed) { Text = $"close silo-init to the sandbox: {e.Message}" });
+            return SiloFailure;
+        }
+
         ChildPlan? plan = ReadPlan();
         if (plan is null)
+        {
+            return SiloFailure;
+        }
+
+        // With a terminal of its own for the target, silo-init lets go of the user's terminal
+        // (its stdin, stdout and stderr, inherited from silo) before any step runs: as PID 1 it
+        // lives as long as the sandbox, and a process inside that can open /proc/1/fd/0 could
+        // otherwise read the user's keys or push bytes into the user's shell.
+        if (plan.Target.Terminal is int terminal && !LetGoOfHostTerminal(terminal))
         {
             return SiloFailure;
         }
@@ -42,7 +68,7 @@ internal sealed class InitProcess
             Sys.Prctl(Sys.PrctlOption.SetChildSubreaper, 1, "prctl PR_SET_CHILD_SUBREAPER");
         }
 
-        var launcher = new TargetLauncher(plan.Target, _report);
+        var launcher = new TargetLauncher(plan.Target, _targetLimits, _report);
         int? pid = launcher.Start(out int failureCode);
         if (pid is null)
         {
@@ -50,6 +76,24 @@ internal sealed class InitProcess
         }
 
         return new Reaper(pid.Value, _report).WaitForTarget();
+    }
+
+    private bool LetGoOfHostTerminal(int terminal)
+    {
+        try
+        {
+            for (int fd = 0; fd <= 2; fd++)
+            {
+                Sys.Dup2(terminal, fd);
+            }
+
+            return true;
+        }
+        catch (SyscallException e)
+        {
+            _report.Send(new Report(ReportKind.Failed) { Text = $"give up the user's terminal: {e.Message}" });
+            return false;
+        }
     }
 
     private ChildPlan? ReadPlan()
@@ -81,7 +125,7 @@ internal sealed class InitProcess
 
             try
             {
-                StepRunner.Execute(step.Operation);
+                StepRunner.Execute(step.Operation, _targetLimits);
             }
             catch (SyscallException e)
             {

@@ -13,12 +13,17 @@ internal sealed class TargetLauncher
     private const string DefaultPath = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
     private const int ENOENT = 2;
 
+    private const int LimitFailed = 123;
+
     private readonly TargetSpec _target;
+    private readonly IReadOnlyList<(string Resource, ulong Soft, ulong Hard)> _limits;
     private readonly ReportChannel _report;
 
-    public TargetLauncher(TargetSpec target, ReportChannel report)
+    public TargetLauncher(
+        TargetSpec target, IReadOnlyList<(string Resource, ulong Soft, ulong Hard)> limits, ReportChannel report)
     {
         _target = target;
+        _limits = limits;
         _report = report;
     }
 
@@ -40,7 +45,7 @@ internal sealed class TargetLauncher
         if (path is null)
         {
             return notExecutable is null
-                ? Fail(ReportKind.ExecFailed, $"{program}: command not found in PATH={SearchPath()} inside the sandbox", 127, out failureCode)
+                ? Fail(ReportKind.ExecFailed, $"{program}: command not found in PATH={SearchPath()} inside the sandbox{InRoot()}", 127, out failureCode)
                 : Fail(ReportKind.ExecFailed, $"{notExecutable}: permission denied: not executable", 126, out failureCode);
         }
 
@@ -54,7 +59,9 @@ internal sealed class TargetLauncher
         int pid;
         try
         {
-            pid = Sys.SpawnTarget(path, _target.Argv, _target.Environment, _target.Terminal ?? -1, _target.Uid, _target.Gid, writeEnd);
+            pid = Sys.SpawnTarget(
+                path, _target.Argv, _target.Environment, _target.Terminal ?? -1, _target.Uid, _target.Gid, _limits,
+                writeEnd);
         }
         finally
         {
@@ -80,6 +87,13 @@ internal sealed class TargetLauncher
             return Fail(ReportKind.ExecFailed, $"{path}: execve: {Errno.Describe(errno)}", code, out failureCode);
         }
 
+        if (Sys.ExitCode(status) == LimitFailed)
+        {
+            string limits = string.Join(", ", _limits.Select(l => $"{l.Resource}={l.Soft}:{l.Hard}"));
+            string text = $"set the target's resource limits ({limits}): prlimit: {Errno.Describe(errno)}";
+            return Fail(ReportKind.Failed, text, 125, out failureCode);
+        }
+
         string ids = $"uid {_target.Uid?.ToString() ?? "unchanged"}, gid {_target.Gid?.ToString() ?? "unchanged"}";
         return Fail(ReportKind.Failed, $"prepare the target ({ids}): {Errno.Describe(errno)}", 125, out failureCode);
     }
@@ -90,6 +104,8 @@ internal sealed class TargetLauncher
         failureCode = code;
         return null;
     }
+
+    private string InRoot() => _target.Root is null ? "" : $", whose root is {_target.Root}";
 
     private string SearchPath() =>
         _target.Environment.FirstOrDefault(e => e.StartsWith("PATH=", StringComparison.Ordinal))?[5..] ?? DefaultPath;

@@ -13,7 +13,8 @@ public static unsafe partial class Sys
 
     [LibraryImport(NativeLibrary, EntryPoint = "silo_spawn_target")]
     private static partial int silo_spawn_target(
-        byte* path, byte** argv, byte** envp, int ttyFd, long uid, long gid, int errFd);
+        byte* path, byte** argv, byte** envp, int ttyFd, long uid, long gid, ulong* limits, int limitCount,
+        int errFd);
 
     [LibraryImport("libc", EntryPoint = "waitpid", SetLastError = true)]
     private static partial int waitpid(int pid, int* status, int options);
@@ -49,17 +50,25 @@ public static unsafe partial class Sys
     }
 
     /// <summary>
-    /// Forks and execs the target through the C trampoline (see <c>silo_spawn_target</c>).
+    /// Forks and execs the target through the C trampoline (see <c>silo_spawn_target</c>), with
+    /// <paramref name="limits"/> set in the child just before exec (see <see cref="ResourceLimits"/>).
     /// Returns the target's pid; exec errors arrive as errno on <paramref name="errFd"/>.
     /// </summary>
     public static int SpawnTarget(
         string path, IReadOnlyList<string> argv, IReadOnlyList<string> env, int ttyFd, int? uid,
-        int? gid, int errFd)
+        int? gid, IReadOnlyList<(string Resource, ulong Soft, ulong Hard)> limits, int errFd)
     {
         using var args = new NativeStrings([path, .. argv, .. env]);
-        int pid = silo_spawn_target(
-            args[0], args.Slice(1, argv.Count), args.Slice(1 + argv.Count, env.Count), ttyFd,
-            uid ?? -1, gid ?? -1, errFd);
+        ulong[] triples =
+            [.. limits.SelectMany(l => new[] { (ulong)ResourceLimits.Numbers[l.Resource], l.Soft, l.Hard })];
+        int pid;
+        fixed (ulong* plimits = triples)
+        {
+            pid = silo_spawn_target(
+                args[0], args.Slice(1, argv.Count), args.Slice(1 + argv.Count, env.Count), ttyFd,
+                uid ?? -1, gid ?? -1, plimits, limits.Count, errFd);
+        }
+
         if (pid < 0)
         {
             throw new SyscallException("fork", -pid);

@@ -195,6 +195,14 @@ public static unsafe partial class Sys
         }
     }
 
+    /// <summary><c>dup(2)</c>: a second descriptor for the same open file.</summary>
+    public static int Dup(int fd)
+    {
+        int copy = dup(fd);
+        Check(copy, "dup");
+        return copy;
+    }
+
     /// <summary><c>lseek(2)</c> to the start.</summary>
     public static void Rewind(int fd) => Check((int)lseek(fd, 0, SEEK_SET), "lseek");
 

@@ -4,8 +4,12 @@ using Silo.Abstractions.Plan;
 
 namespace Silo;
 
-/// <summary>A plan ready to run: the child's plan and the descriptors to hand on.</summary>
-internal sealed record PlannedRun(ChildPlan Plan, IReadOnlyList<int> InheritedDescriptors);
+/// <summary>A plan ready to run: the child's plan and the builder that holds the descriptors to hand on.</summary>
+internal sealed record PlannedRun(ChildPlan Plan, PlanBuilder Builder)
+{
+    /// <summary>The host descriptors the child gets, in the order of their numbers there.</summary>
+    public IReadOnlyList<int> InheritedDescriptors => Builder.InheritedDescriptors;
+}
 
 /// <summary>
 /// Policy in the host: asks each enabled stage, in execution order, first whether it can work
@@ -46,7 +50,7 @@ internal static class Planner
         var flags = invocation.Stages.Aggregate(CloneFlags.None, (all, s) => all | s.CloneFlag);
         ChildPlan plan = builder.Build(flags, [.. invocation.Stages.Select(s => s.Name)]);
         plan.Trace = invocation.Trace;
-        return new PlannedRun(plan, builder.InheritedDescriptors);
+        return new PlannedRun(plan, builder);
     }
 
     private static List<string> CurrentEnvironment() =>

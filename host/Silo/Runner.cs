@@ -18,11 +18,13 @@ internal sealed class Runner
     // hang-up, quit, the user signals and window-size changes.
     private static readonly int[] s_forwarded = [2, 15, 1, 3, 10, 12, 28];
     private const int SigKill = 9;
+    private const int SIGWINCH = 28;
 
     private readonly HostLog _log;
     private readonly HostFacts _host;
     private readonly Invocation _invocation;
     private readonly List<Action> _cleanups = [];
+    private TerminalRelay? _terminal;
 
     public Runner(Invocation invocation, HostFacts host, HostLog log)
     {
@@ -42,6 +44,9 @@ internal sealed class Runner
         }
 
         ChildPlan plan = run.Plan;
+        using TerminalRelay? terminal = GiveTerminal(run);
+        _terminal = terminal;
+
         // The child runs silo-init from a sealed copy in memory: nothing inside the sandbox can
         // write to it through /proc/PID/exe (the class of CVE-2019-5736), and the copy can be
         // executed by root of a user namespace that maps to an unprivileged host uid, wherever
@@ -63,7 +68,9 @@ internal sealed class Runner
             Sys.Close(fd);
         }
 
-        var forwarding = s_forwarded.Select(sig => PosixSignalRegistration.Create((PosixSignal)sig, ctx =>
+        // With a terminal of its own, a resize reaches the sandbox through that terminal instead.
+        int[] forwarded = terminal is null ? s_forwarded : [.. s_forwarded.Where(s => s != SIGWINCH)];
+        var forwarding = forwarded.Select(sig => PosixSignalRegistration.Create((PosixSignal)sig, ctx =>
         {
             ctx.Cancel = true;
             Sys.Kill(pid, (int)ctx.Signal);
@@ -96,6 +103,7 @@ internal sealed class Runner
             throw;
         }
 
+        _terminal?.Start();
         _log.Trace("host", "parent-side work done: releasing the child, which execs silo-init");
         Sys.WriteAll(syncFd, [1], "sync pipe");
         Sys.Close(syncFd);
@@ -114,7 +122,23 @@ internal sealed class Runner
         Sys.Close(execStatusFd);
         Outcome outcome = RelayReports(reportFd, plan);
         Sys.WaitPid(pid, out int status);
+        _terminal?.Drain();
         return outcome.ExitCode ?? FromInitStatus(status);
+    }
+
+    // The target gets a new pseudo-terminal when silo's stdin is a terminal (see TerminalRelay),
+    // unless a stage has already chosen one for it.
+    private TerminalRelay? GiveTerminal(PlannedRun run)
+    {
+        if (run.Plan.Target.Terminal is not null || TerminalRelay.OpenIfInteractive() is not { } terminal)
+        {
+            return null;
+        }
+
+        run.Plan.Target.Terminal = run.Builder.Inherit(terminal.Slave);
+        _log.Trace("host", "stdin is a terminal: the target gets a new pseudo-terminal " +
+            $"(descriptor {run.Plan.Target.Terminal} in the child), and silo relays to it");
+        return terminal;
     }
 
     private void SetUpParents(int pid)
@@ -193,9 +217,12 @@ internal sealed class Runner
                 outcome.ExitCode = report.Code ?? ExitCodes.NotExecutable;
                 break;
             case ReportKind.Started:
+                // Raw only from here, so that silo's own lines before (--trace) print as usual.
                 _log.Trace("init", $"execve({report.Text}): target is pid {report.Pid} inside (at {report.At} ms in silo-init)");
+                _terminal?.EnterRawMode();
                 break;
             case ReportKind.Exited:
+                _terminal?.Restore();
                 _log.Trace("init", report.Signal is int sig ? $"target died of signal {sig}" : $"target exited with {report.Code}");
                 outcome.ExitCode = report.Code ?? ExitCodes.SignalBase + (report.Signal ?? 0);
                 break;

@@ -16,7 +16,7 @@ internal static class StagesReport
         {
             IIsolationStage s = loaded.Stage;
             string flag = s.CloneFlag == CloneFlags.None ? "" : $"  ({CloneFlagNames.Format(s.CloneFlag)})";
-            output.WriteLine($"  {(enabled.Contains(s.Name) ? "on " : "off")}  {s.Lesson:00} {s.Name,-8} {s.Summary}{flag}");
+            output.WriteLine($"  {(enabled.Contains(s.Name) ? "on " : "off")}  {s.Lesson:00} {s.Name,-10} {s.Summary}{flag}");
         }
 
         foreach (BrokenPlugin broken in catalog.Broken)

@@ -18,7 +18,8 @@ public sealed class UtsStageTests
     public void Hostname_ChangedByTarget_DoesNotLeak()
     {
         string before = Silo.Host("hostname").Stdout.Trim();
-        var result = Silo.Run("--stages", "uts", "--", "hostname", "changed-inside");
+        // sethostname needs CAP_SYS_ADMIN, which the caps stage (on by default) takes away.
+        var result = Silo.Run("--stages", "uts", "--cap-add", "SYS_ADMIN", "--", "hostname", "changed-inside");
         Assert.Equal(0, result.ExitCode);
         Assert.Equal(before, Silo.Host("hostname").Stdout.Trim());
     }

@@ -14,6 +14,7 @@ namespace Silo.Abstractions.Plan;
 [JsonDerivedType(typeof(SetDomainName), "setdomainname")]
 [JsonDerivedType(typeof(Mount), "mount")]
 [JsonDerivedType(typeof(Unmount), "umount")]
+[JsonDerivedType(typeof(MakeMountReadOnly), "mount_setattr")]
 [JsonDerivedType(typeof(MakeDirectory), "mkdir")]
 [JsonDerivedType(typeof(CreateFile), "create")]
 [JsonDerivedType(typeof(WriteFile), "write")]

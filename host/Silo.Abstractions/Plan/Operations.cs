@@ -31,6 +31,8 @@ public sealed record Mount(string? Source, string Target, string? FileSystemType
     /// <summary>
     /// When set, <see cref="Target"/> is resolved inside this directory as if it were the root,
     /// and a symbolic link can never lead the mount out of it (the class of CVE-2021-30465).
+    /// Missing components are created inside it (the last one as an empty file when a file is
+    /// bound), and a target that is itself a symbolic link is refused.
     /// </summary>
     public string? InsideRoot { get; init; }
 
@@ -47,6 +49,28 @@ public sealed record Unmount(string Target, bool Detach) : Operation
 {
     /// <inheritdoc/>
     public override string Describe() => $"umount2({Quote(Target)}, {(Detach ? "MNT_DETACH" : "0")})";
+}
+
+/// <summary>
+/// <c>mount_setattr(2)</c> with <c>MOUNT_ATTR_RDONLY</c>: makes an existing mount read-only and
+/// changes nothing else. Unlike a remount with <c>MS_REMOUNT|MS_BIND|MS_RDONLY</c>, which replaces
+/// every per-mount flag, it keeps the flags that a user namespace locks (nosuid, nodev, noexec,
+/// atime), so it works on mounts copied from the host.
+/// </summary>
+/// <param name="Target">A mount point.</param>
+/// <param name="Recursive">True for <c>AT_RECURSIVE</c>: every mount below it too.</param>
+public sealed record MakeMountReadOnly(string Target, bool Recursive) : Operation
+{
+    /// <summary>
+    /// When set, <see cref="Target"/> is resolved inside this directory, as for
+    /// <see cref="Mount.InsideRoot"/>.
+    /// </summary>
+    public string? InsideRoot { get; init; }
+
+    /// <inheritdoc/>
+    public override string Describe() =>
+        $"mount_setattr({Quote(InsideRoot is null ? Target : InsideRoot + " :: " + Target)}, " +
+        $"{(Recursive ? "AT_RECURSIVE" : "0")}, {{.attr_set = MOUNT_ATTR_RDONLY}})";
 }
 
 /// <summary><c>mkdir(2)</c>, creating missing parents as <c>mkdir -p</c> does.</summary>
@@ -125,7 +149,12 @@ public sealed record LinkUp(string Interface) : Operation
     public override string Describe() => $"ioctl(socket, SIOCSIFFLAGS, {{{Quote(Interface)}, IFF_UP}})";
 }
 
-/// <summary><c>prlimit(2)</c> on the child itself; the target inherits the limit.</summary>
+/// <summary>
+/// <c>prlimit(2)</c> on the target: silo-init raises its own hard limit first when the new one is
+/// higher (where a limit that cannot be granted fails), and the trampoline sets the limit in the
+/// forked target just before exec. silo-init itself is not limited: an address-space or process
+/// limit sized for a program would stop its runtime from forking the target.
+/// </summary>
 /// <param name="Resource">The <c>RLIMIT_*</c> name without its prefix, lower case: <c>nofile</c>.</param>
 /// <param name="Soft">The soft limit; <see cref="ulong.MaxValue"/> is unlimited.</param>
 /// <param name="Hard">The hard limit; <see cref="ulong.MaxValue"/> is unlimited.</param>
@@ -147,8 +176,10 @@ public sealed record SetNoNewPrivileges : Operation
 
 /// <summary>
 /// Narrows the capability sets to <see cref="Keep"/>: drops every other capability from the
-/// bounding set (<c>PR_CAPBSET_DROP</c>), sets permitted, effective and inheritable with
-/// <c>capset(2)</c>, and clears the ambient set.
+/// bounding set (<c>PR_CAPBSET_DROP</c>), empties the inheritable set and sets permitted and
+/// effective to <see cref="Keep"/> with <c>capset(2)</c>, and clears the ambient set. silo-init
+/// keeps CAP_SETUID, CAP_SETGID and CAP_KILL for itself (to start a target with other ids and to
+/// signal it); the target gets no more than <see cref="Keep"/>, and none if it changes uid.
 /// </summary>
 /// <param name="Keep">A bit mask of capability numbers (bit 0 is CAP_CHOWN).</param>
 public sealed record LimitCapabilities(ulong Keep) : Operation
@@ -158,13 +189,15 @@ public sealed record LimitCapabilities(ulong Keep) : Operation
 }
 
 /// <summary>
-/// <c>seccomp(SECCOMP_SET_MODE_FILTER)</c>: loads a classic BPF program that the host compiled.
+/// <c>seccomp(SECCOMP_SET_MODE_FILTER)</c>: loads a classic BPF program that the host compiled,
+/// on every thread of silo-init; the target inherits it. Needs no_new_privs or CAP_SYS_ADMIN.
 /// </summary>
 /// <param name="Program">The <c>struct sock_filter</c> array, 8 bytes an instruction.</param>
 public sealed record LoadSeccompFilter(byte[] Program) : Operation
 {
     /// <inheritdoc/>
-    public override string Describe() => $"seccomp(SECCOMP_SET_MODE_FILTER, 0, {{{Program.Length / 8} instructions}})";
+    public override string Describe() =>
+        $"seccomp(SECCOMP_SET_MODE_FILTER, SECCOMP_FILTER_FLAG_TSYNC, {{{Program.Length / 8} instructions}})";
 }
 
 /// <summary>

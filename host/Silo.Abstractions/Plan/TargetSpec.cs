@@ -12,6 +12,12 @@ public sealed class TargetSpec
     /// <summary>The working directory inside; the caller's when no stage changes it.</summary>
     public string WorkingDirectory { get; set; } = "/";
 
+    /// <summary>
+    /// The root the program is looked up in, in words, for messages (for example
+    /// <c>the rootfs /srv/alpine</c>); null when the sandbox sees the host's own root.
+    /// </summary>
+    public string? Root { get; set; }
+
     /// <summary>The user id the target runs as inside, or null to keep the child's.</summary>
     public int? Uid { get; set; }
 

@@ -10,7 +10,8 @@
  *                    wait until the host has done its parent-side work (uid maps, network helper),
  *                    becomes root of its user namespace, then execs silo-init from a sealed copy.
  * silo_spawn_target  used by silo-init, once the plan has run: forks the target, gives it a session
- *                    (and a terminal, when asked), its ids inside, then execs it.
+ *                    (and a terminal, when asked), its resource limits, its ids inside, then
+ *                    execs it.
  *
  * Failures in a child are reported as the errno, written as 4 bytes to a pipe the caller reads;
  * the caller turns it into a message. Nothing here prints.
@@ -24,6 +25,7 @@
 #include <sys/ioctl.h>
 #include <sched.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/syscall.h>
 #include <sys/types.h>
 #include <unistd.h>
@@ -120,6 +122,10 @@ pid_t silo_clone_child(uint64_t flags, int init_fd, char *const argv[], char *co
         reset_signals();
         /* Die with the host thread that cloned us: no sandbox outlives silo, even after SIGKILL. */
         prctl(PR_SET_PDEATHSIG, SIGKILL);
+        /* A session of its own: signals the user's terminal sends to silo's process group (Ctrl-C
+         * in a pipeline) reach the sandbox once, forwarded by the host, not a second time
+         * directly; and silo-init never has a controlling terminal to lose or to be stopped by. */
+        setsid();
         char go = 0;
         ssize_t n;
         do {
@@ -154,14 +160,21 @@ pid_t silo_clone_child(uint64_t flags, int init_fd, char *const argv[], char *co
 
 /*
  * Forks the target and execs it. The child starts a session of its own, takes tty_fd (when not
- * -1) as its controlling terminal and stdio, changes to gid and uid (when not -1), and execs
- * path. err_fd must be close-on-exec: the caller reads end of file when the exec succeeded, or
- * the errno when it failed.
+ * -1) as its controlling terminal and stdio, sets limit_count resource limits (limits holds
+ * resource, soft, hard for each), changes to gid and uid (when not -1), and execs path. err_fd
+ * must be close-on-exec: the caller reads end of file when the exec succeeded, or the errno when
+ * it failed; the exit status says what failed: 123 a limit, 125 the rest, 127 the exec.
+ *
+ * The limits are set here, in the target only, and not by silo-init on itself: the limits a
+ * program is given (RLIMIT_AS, RLIMIT_NPROC counting threads) are not sized for a .NET runtime
+ * that reserves gigabytes of address space and runs several threads, and that must still fork.
+ * They come before setresuid, which fails with EAGAIN for a uid over its RLIMIT_NPROC.
  *
  * Returns the target's pid, or -errno when the fork itself failed.
  */
 pid_t silo_spawn_target(const char *path, char *const argv[], char *const envp[], int tty_fd,
-                        int64_t uid, int64_t gid, int err_fd)
+                        int64_t uid, int64_t gid, const uint64_t *limits, int limit_count,
+                        int err_fd)
 {
     sigset_t all, old;
     sigfillset(&all);
@@ -178,6 +191,13 @@ pid_t silo_spawn_target(const char *path, char *const argv[], char *const envp[]
             }
             if (tty_fd > 2) {
                 close(tty_fd);
+            }
+        }
+        for (int i = 0; i < limit_count; i++) {
+            struct rlimit limit = { .rlim_cur = limits[3 * i + 1], .rlim_max = limits[3 * i + 2] };
+            if (prlimit(0, (int)limits[3 * i], &limit, NULL) < 0) {
+                report_errno(err_fd, errno);
+                _exit(123);
             }
         }
         /* Groups first: after setuid to a non-root id the call is no longer permitted. */
