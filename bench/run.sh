@@ -35,7 +35,9 @@ fi
 # hyperfine times; bubblewrap and runc are the peers; time is GNU time for peak memory; python3
 # writes the report; gnuplot draws the chart (optional, but installed when it can be).
 install_missing() {
-    local packages=(hyperfine bubblewrap runc time python3 util-linux gnuplot-nox) missing=()
+    # silo's own prerequisites (README) too: uidmap for the user stage, libseccomp2 for seccomp.
+    local packages=(hyperfine bubblewrap runc time python3 util-linux uidmap libseccomp2 gnuplot-nox)
+    local missing=()
     for p in "${packages[@]}"; do
         dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
     done
@@ -276,8 +278,13 @@ main() {
 
     local all
     all=$(IFS=,; echo "${stages[*]}")
+    # silo with every stage it has (its default), and with the five namespace stages only, which is
+    # exactly what unshare, bwrap and runc are given; the hardening stages add to the first.
+    local namespaces="" s
+    for s in uts pid user mount net; do has_stage "$s" && namespaces+="${namespaces:+,}$s"; done
     local peers=(
         "silo=$silo -- /bin/true"
+        "silo, namespace stages only=$silo --stages $namespaces -- /bin/true"
         "unshare=$(unshare_command)"
         "bwrap=$(bwrap_command)"
         "runc=$(runc_command)"
@@ -288,7 +295,7 @@ main() {
     memory_group peers nobody "${peers[@]}"
 
     # Each stage alone, and none (every stage turned off: the host's fixed cost of a clone).
-    local none="" s
+    local none=""
     for s in "${stages[@]}"; do none+="${none:+,}-$s"; done
     local alone=("no stage=$silo --stages $none -- /bin/true")
     for s in "${stages[@]}"; do alone+=("$s=$silo --stages $s -- /bin/true"); done
