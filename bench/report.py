@@ -67,6 +67,10 @@ if load1 > float(facts["cores"]):
     w("  is pessimistic, silo's most (it starts a runtime and more threads than the peers), and ratios")
     w("  move less than absolute times.")
 w(f"- .NET SDK {facts['dotnet']}; {facts['versions']}")
+retried = os.path.join(results, "retried.txt")
+if os.path.exists(retried):
+    groups = ", ".join(sorted(set(open(retried).read().split())))
+    w(f"- a run failed (non-zero exit) in: {groups}; that group was measured again from the start")
 w(f"- silo stages found: {facts['stages']}; {facts['runs']} runs per command after {facts['warmup']} warm-up runs")
 w("")
 
@@ -88,6 +92,10 @@ w("")
 # --- Targets ------------------------------------------------------------------------------------
 w("## Targets")
 w("")
+runs_per = int(facts["runs"])
+w("A ± figure is twice the standard error of the difference of the two means (about 95%): a")
+w("difference smaller than that is noise of this run, not a cost.")
+w("")
 w("| target | measured | met? |")
 w("|---|---|---|")
 if "runc" in peers:
@@ -106,15 +114,19 @@ if base:
         if name in ("no stage", "all"):
             continue
         cost = median - base[0]
+        noise = 2 * (stages[name][1] ** 2 / runs_per + base[1] ** 2 / runs_per) ** 0.5
         limit = "—" if name == "mount" else "< 5 ms"
         verdict = "(no target)" if name == "mount" else ("yes" if cost < 5 else f"no: {ms(cost - 5)} over")
-        w(f"| {name} stage alone: cost over no stage {limit} | {ms(cost)} | {verdict} |")
+        if name != "mount" and abs(cost - 5) < noise:
+            verdict += " (within the noise)"
+        w(f"| {name} stage alone: cost over no stage {limit} | {ms(cost)} ± {noise:.0f} | {verdict} |")
 if rootfs:
     small, large = rootfs.get("1000 files"), rootfs.get("100000 files")
     if small and large:
         growth = large[0] - small[0]
-        w(f"| flat growth with rootfs size (1,000 → 100,000 files) | {growth:+.1f} ms | "
-          f"{'yes' if abs(growth) < max(2.0, 2 * small[1]) else 'no'} |")
+        noise = 2 * (small[1] ** 2 / runs_per + large[1] ** 2 / runs_per) ** 0.5
+        verdict = "yes" if growth < max(2.0, noise) else "no"
+        w(f"| flat growth with rootfs size (1,000 → 100,000 files) | {growth:+.1f} ± {noise:.0f} ms | {verdict} |")
 else:
     w("| flat growth with rootfs size | not measured: no mount stage yet | — |")
 w("")
