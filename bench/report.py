@@ -278,7 +278,7 @@ set output "{chart}"
 set title "Median start-to-exit time of /bin/true, ms (load {facts['load'].split()[0]} at the start)"
 set style fill solid 0.6
 set yrange [-0.8:{len(bars) - 0.2}]
-set xrange [0:*]
+set xrange [0:{1.15 * max(v for _, v in bars):.0f}]
 set ytics scale 0
 set grid xtics
 unset key
