@@ -96,8 +96,17 @@ internal sealed class StageCatalog
 
     private static IEnumerable<LoadedStage> LoadFile(string file)
     {
+        // IsLazyLoaded: without it, McMaster loads every assembly that the shared ones reference,
+        // transitively, before the plugin: through Tmds.LibC's netstandard facade that is the
+        // whole shared framework, about ninety assemblies, on every run. PreferSharedTypes already
+        // makes every name the host can resolve come from the host, so loading them on demand
+        // changes which assembly a plugin gets in no case: it only stops loading the unused ones.
         var loader = PluginLoader.CreateFromAssemblyFile(
-            file, sharedTypes: [typeof(IIsolationStage), typeof(Sys)], config => config.PreferSharedTypes = true);
+            file, sharedTypes: [typeof(IIsolationStage), typeof(Sys)], config =>
+            {
+                config.PreferSharedTypes = true;
+                config.IsLazyLoaded = true;
+            });
         Assembly assembly = loader.LoadDefaultAssembly();
         CheckContractVersion(assembly);
         var types = assembly.GetTypes()
