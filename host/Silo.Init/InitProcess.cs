@@ -100,7 +100,8 @@ internal sealed class InitProcess
     {
         try
         {
-            using var stream = new FileStream(new Microsoft.Win32.SafeHandles.SafeFileHandle(_planFd, true), FileAccess.Read);
+            var handle = new Microsoft.Win32.SafeHandles.SafeFileHandle(_planFd, ownsHandle: true);
+            using var stream = new FileStream(handle, FileAccess.Read);
             return JsonSerializer.Deserialize(stream, PlanJsonContext.Default.ChildPlan)
                 ?? throw new JsonException("empty plan");
         }

@@ -28,7 +28,9 @@ internal sealed class Reaper
 
     public int WaitForTarget()
     {
-        var registrations = s_forwarded.Select(sig => PosixSignalRegistration.Create((PosixSignal)sig, Forward)).ToList();
+        var registrations = s_forwarded
+            .Select(sig => PosixSignalRegistration.Create((PosixSignal)sig, Forward))
+            .ToList();
         int status = WaitFor(_target);
         foreach (var registration in registrations)
         {

@@ -28,13 +28,16 @@ internal static class Planner
             Environment = CurrentEnvironment(),
             WorkingDirectory = Environment.CurrentDirectory,
         };
-        log.Trace("host", $"stages in execution order: {(names.Count == 0 ? "(none)" : string.Join(", ", invocation.Stages.Select(s => s.Name)))}");
+        string order = names.Count == 0 ? "(none)" : string.Join(", ", invocation.Stages.Select(s => s.Name));
+        log.Trace("host", $"stages in execution order: {order}");
+
         // A stage that is off cannot narrate: the host says what the sandbox shares because of it.
         var shared = (known ?? []).Where(s => !names.Contains(s.Name)).Select(s => $"{s.Isolates} ({s.Name})");
         log.Trace("host", "shared with the host: " + string.Join("; ", shared.DefaultIfEmpty("nothing")));
         var builder = new PlanBuilder(target);
         var contexts = invocation.Stages
-            .Select(s => (Stage: s, Context: new StageContext(s.Name, names, privileged, host, invocation.Options, builder, log.For(s.Name))))
+            .Select(s => (Stage: s, Context: new StageContext(
+                s.Name, names, privileged, host, invocation.Options, builder, log.For(s.Name))))
             .ToList();
 
         foreach (var (stage, context) in contexts)

@@ -63,7 +63,8 @@ internal sealed class Runner
             (ulong)plan.CloneFlags, initFd, ["silo-init"], [],
             [planFd, report.Write, .. run.InheritedDescriptors], sync.Read, execStatus.Write);
         _log.Trace("host", $"child is pid {pid} on the host");
-        foreach (int fd in (int[])[initFd, sync.Read, report.Write, execStatus.Write, planFd, .. run.InheritedDescriptors])
+        int[] childOnly = [initFd, sync.Read, report.Write, execStatus.Write, planFd, .. run.InheritedDescriptors];
+        foreach (int fd in childOnly)
         {
             Sys.Close(fd);
         }
@@ -146,7 +147,8 @@ internal sealed class Runner
         var names = _invocation.Stages.Select(s => s.Name).ToHashSet();
         foreach (IIsolationStage stage in _invocation.Stages)
         {
-            var context = new ParentContext(pid, names, _host, _invocation.Options, _log.For(stage.Name), _cleanups.Add);
+            var context = new ParentContext(
+                pid, names, _host, _invocation.Options, _log.For(stage.Name), _cleanups.Add);
             StageName.Attach(stage, () => stage.SetUpParent(context));
         }
     }

@@ -99,7 +99,8 @@ internal sealed class SiloCommandLine
         ParseResult result = _root.Parse(SeparateCommand(args));
         // The commands' own action is a placeholder: silo acts on the Invocation, not inside the
         // parser. Any other action is --help or --version, which the parser performs itself.
-        if (result.Errors.Count == 0 && result.Action is not null && result.Action != result.CommandResult.Command.Action)
+        if (result.Errors.Count == 0 && result.Action is not null &&
+            result.Action != result.CommandResult.Command.Action)
         {
             result.Invoke(new InvocationConfiguration { Output = _stdout });
             return new Invocation(InvocationKind.Done, [], false, StageOptionValues.Empty, [], false);
@@ -134,8 +135,11 @@ internal sealed class SiloCommandLine
         string description = $"[{stage.Name}] {descriptor.Description}";
         if (descriptor.IsFlag)
         {
-            var flag = new Option<bool>(descriptor.Name, [.. descriptor.Aliases]) { Description = description, Recursive = true };
-            return flag;
+            return new Option<bool>(descriptor.Name, [.. descriptor.Aliases])
+            {
+                Description = description,
+                Recursive = true,
+            };
         }
 
         if (!descriptor.Repeatable)
