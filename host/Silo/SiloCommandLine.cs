@@ -154,7 +154,7 @@ internal sealed class SiloCommandLine
 
         return new Option<string[]>(descriptor.Name, [.. descriptor.Aliases])
         {
-            Description = description + " (repeatable)",
+            Description = description.Contains("repeatable") ? description : description + " (repeatable)",
             HelpName = descriptor.ValueName,
             Arity = ArgumentArity.OneOrMore,
             AllowMultipleArgumentsPerToken = false,
