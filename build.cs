@@ -72,7 +72,10 @@ int Publish()
     foreach (string project in Directory.EnumerateFiles(Path.Combine(root, "stages"), "*.csproj", SearchOption.AllDirectories).Order())
     {
         string folder = Path.GetFileName(Path.GetDirectoryName(project)!);
-        rc = Dotnet("publish", project, "-c", "Release", "--no-build", "-o", Path.Combine(published, "stages", folder), "--nologo", "-v", "quiet");
+        // ReadyToRun like the host: a plugin's methods are then precompiled instead of JIT-compiled
+        // at every start (stages/Directory.Build.props hands the compiler the host's assemblies).
+        rc = Dotnet("publish", project, "-c", "Release", "-r", "linux-x64", "--self-contained", "false",
+            "-p:PublishReadyToRun=true", "-o", Path.Combine(published, "stages", folder), "--nologo", "-v", "quiet");
         if (rc != 0)
         {
             return rc;

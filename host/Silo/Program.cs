@@ -13,7 +13,6 @@ namespace Silo
         {
             // --trace is read before the parser exists, so that plugin loading is narrated too.
             var log = new HostLog(stderr, SiloCommandLine.PreScanTrace(args));
-            CodecWarmUp.Start();
             try
             {
                 log.Trace("host", "started; loading stage plugins");

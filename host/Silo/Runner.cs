@@ -1,6 +1,5 @@
 using System.Runtime.InteropServices;
 using System.Text;
-using System.Text.Json;
 using Microsoft.Win32.SafeHandles;
 using Silo.Abstractions;
 using Silo.Abstractions.Plan;
@@ -52,8 +51,9 @@ internal sealed class Runner
         // executed by root of a user namespace that maps to an unprivileged host uid, wherever
         // silo itself is installed.
         int initFd = Sys.SealedCopy(InitPath, "silo-init");
+        _log.Trace("host", "silo-init copied into a sealed memory file (memfd_create, F_ADD_SEALS)");
         int planFd = WritePlan(plan);
-        _log.Trace("host", "sealed copy of silo-init and the plan are in memory");
+        _log.Trace("host", $"the plan is in a memory file for the child: {plan.Steps.Count} steps");
         var report = Sys.Pipe();
         var sync = Sys.Pipe();
         var execStatus = Sys.Pipe();
@@ -168,7 +168,7 @@ internal sealed class Runner
     private static int WritePlan(ChildPlan plan)
     {
         int fd = Sys.MemfdCreate("silo-plan");
-        Sys.WriteAll(fd, JsonSerializer.SerializeToUtf8Bytes(plan, PlanJsonContext.Default.ChildPlan), "plan");
+        Sys.WriteAll(fd, PlanCodec.Write(plan), "plan");
         Sys.Rewind(fd);
         return fd;
     }
@@ -187,11 +187,7 @@ internal sealed class Runner
         using var reader = new StreamReader(stream, Encoding.UTF8);
         while (reader.ReadLine() is { } line)
         {
-            Report? report = JsonSerializer.Deserialize(line, PlanJsonContext.Default.Report);
-            if (report is not null)
-            {
-                Handle(report, plan, outcome);
-            }
+            Handle(PlanCodec.ReadReport(line), plan, outcome);
         }
 
         return outcome;

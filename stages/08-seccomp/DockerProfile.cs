@@ -15,12 +15,6 @@ public static class DockerProfile
 {
     private const int EPERM = 1;
 
-    private static readonly JsonSerializerOptions s_json = new()
-    {
-        PropertyNamingPolicy = JsonNamingPolicy.CamelCase,
-        ReadCommentHandling = JsonCommentHandling.Skip,
-    };
-
     /// <summary>Reads and checks a profile file.</summary>
     /// <param name="path">The file.</param>
     /// <param name="log">Where to narrate rules left out because of their conditions.</param>
@@ -45,7 +39,7 @@ public static class DockerProfile
         ProfileJson json;
         try
         {
-            json = JsonSerializer.Deserialize<ProfileJson>(text, s_json)
+            json = JsonSerializer.Deserialize(text, DockerProfileJson.Default.ProfileJson)
                 ?? throw new JsonException("the profile is null");
         }
         catch (JsonException e)
@@ -221,7 +215,7 @@ public static class DockerProfile
         var other => other,
     };
 
-    private sealed class ProfileJson
+    internal sealed class ProfileJson
     {
         public string? DefaultAction { get; set; }
         public uint? DefaultErrnoRet { get; set; }
@@ -230,13 +224,13 @@ public static class DockerProfile
         public List<SyscallJson>? Syscalls { get; set; }
     }
 
-    private sealed class ArchMapJson
+    internal sealed class ArchMapJson
     {
         public string? Architecture { get; set; }
         public List<string>? SubArchitectures { get; set; }
     }
 
-    private sealed class SyscallJson
+    internal sealed class SyscallJson
     {
         public List<string>? Names { get; set; }
         public string? Name { get; set; }
@@ -247,7 +241,7 @@ public static class DockerProfile
         public ConditionJson? Excludes { get; set; }
     }
 
-    private sealed class ArgJson
+    internal sealed class ArgJson
     {
         public uint Index { get; set; }
         public ulong Value { get; set; }
@@ -255,10 +249,23 @@ public static class DockerProfile
         public string? Op { get; set; }
     }
 
-    private sealed class ConditionJson
+    internal sealed class ConditionJson
     {
         public List<string>? Caps { get; set; }
         public List<string>? Arches { get; set; }
         public string? MinKernel { get; set; }
     }
+}
+
+/// <summary>
+/// The profile's JSON reader, generated at compile time. silo turns reflection-based JSON off for
+/// the whole process (it costs tens of milliseconds of start-up), so a stage that reads JSON
+/// brings a generated reader like this one.
+/// </summary>
+[JsonSourceGenerationOptions(
+    PropertyNamingPolicy = JsonKnownNamingPolicy.CamelCase,
+    ReadCommentHandling = JsonCommentHandling.Skip)]
+[JsonSerializable(typeof(DockerProfile.ProfileJson))]
+internal sealed partial class DockerProfileJson : JsonSerializerContext
+{
 }
