@@ -9,7 +9,8 @@ public static unsafe partial class Sys
 
     [LibraryImport(NativeLibrary, EntryPoint = "silo_clone_child")]
     private static partial int silo_clone_child(
-        ulong flags, int initFd, byte** argv, byte** envp, int* fds, int fdCount, int syncFd, int errFd);
+        ulong flags, int initFd, byte** argv, byte** envp, int* fds, int fdCount, int syncFd, int syncWriteFd,
+        int errFd);
 
     [LibraryImport(NativeLibrary, EntryPoint = "silo_spawn_target")]
     private static partial int silo_spawn_target(
@@ -24,14 +25,15 @@ public static unsafe partial class Sys
 
     /// <summary>
     /// Clones a child into the namespaces in <paramref name="flags"/> through the C trampoline. The
-    /// child waits for one byte on <paramref name="syncFd"/>, becomes root of its user namespace
-    /// when it has one, then executes the program open on <paramref name="initFd"/> with
-    /// <paramref name="fds"/> placed at 3, 4, 5, ... Its own errors arrive as errno on
-    /// <paramref name="errFd"/>. Returns the child's pid.
+    /// child waits for one byte on the read end of <paramref name="sync"/>, becomes root of its
+    /// user namespace when it has one, then executes the program open on <paramref name="initFd"/>
+    /// with <paramref name="fds"/> placed at 3, 4, 5, ... The caller keeps the write end open until
+    /// the child has execed: the child takes a hang-up on it as the caller's death. Its own errors
+    /// arrive as errno on <paramref name="errFd"/>. Returns the child's pid.
     /// </summary>
     public static int CloneChild(
         ulong flags, int initFd, IReadOnlyList<string> argv, IReadOnlyList<string> env,
-        IReadOnlyList<int> fds, int syncFd, int errFd)
+        IReadOnlyList<int> fds, (int Read, int Write) sync, int errFd)
     {
         using var args = new NativeStrings([.. argv, .. env]);
         int[] fdArray = [.. fds];
@@ -39,7 +41,7 @@ public static unsafe partial class Sys
         {
             int pid = silo_clone_child(
                 flags, initFd, args.Slice(0, argv.Count), args.Slice(argv.Count, env.Count),
-                pfds, fdArray.Length, syncFd, errFd);
+                pfds, fdArray.Length, sync.Read, sync.Write, errFd);
             if (pid < 0)
             {
                 throw new SyscallException("clone", -pid);

@@ -42,12 +42,12 @@ internal static class Planner
 
         foreach (var (stage, context) in contexts)
         {
-            StageName.Attach(stage, () => stage.CheckPrerequisites(context));
+            StageName.Attach(stage, "check prerequisites", () => stage.CheckPrerequisites(context));
         }
 
         foreach (var (stage, context) in contexts)
         {
-            StageName.Attach(stage, () => stage.Plan(context));
+            StageName.Attach(stage, "plan", () => stage.Plan(context));
         }
 
         var flags = invocation.Stages.Aggregate(CloneFlags.None, (all, s) => all | s.CloneFlag);

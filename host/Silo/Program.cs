@@ -35,7 +35,18 @@ namespace Silo
 
         public static int Run(StageCatalog catalog, IReadOnlyList<string> args, TextWriter stdout, HostLog log)
         {
-            Invocation invocation = new SiloCommandLine(catalog, stdout).Parse(args);
+            Invocation invocation;
+            try
+            {
+                invocation = new SiloCommandLine(catalog, stdout).Parse(args);
+            }
+            catch (InvalidOperationException e)
+            {
+                // The plugins' ordering constraints cannot be met: not the user's doing.
+                log.Error($"host: {e.Message}");
+                return ExitCodes.SiloFailure;
+            }
+
             log.Trace("host", "command line parsed");
             var host = new HostFacts(Sys.GetEffectiveUid(), Sys.GetEffectiveGid(), Environment.UserName);
             var known = catalog.Stages.Select(l => l.Stage).ToList();

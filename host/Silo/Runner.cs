@@ -61,7 +61,7 @@ internal sealed class Runner
         _log.Trace("host", $"clone({CloneFlagNames.Format(plan.CloneFlags)} | SIGCHLD), child waits for the host on a pipe");
         int pid = Sys.CloneChild(
             (ulong)plan.CloneFlags, initFd, ["silo-init"], [],
-            [planFd, report.Write, .. run.InheritedDescriptors], sync.Read, execStatus.Write);
+            [planFd, report.Write, .. run.InheritedDescriptors], sync, execStatus.Write);
         _log.Trace("host", $"child is pid {pid} on the host");
         int[] childOnly = [initFd, sync.Read, report.Write, execStatus.Write, planFd, .. run.InheritedDescriptors];
         foreach (int fd in childOnly)
@@ -95,9 +95,8 @@ internal sealed class Runner
         }
         catch (StageFailureException)
         {
-            // The child still waits in the trampoline and has run nothing. End of file on the sync
-            // pipe cannot tell it to give up: as a copy of the host it holds the write end too, so
-            // it is killed instead.
+            // The child still waits in the trampoline and has run nothing: end of file on the
+            // sync pipe tells it to give up, and SIGKILL makes sure it does.
             Sys.Close(syncFd);
             Sys.Kill(pid, SigKill);
             Sys.WaitPid(pid, out _);
@@ -107,10 +106,13 @@ internal sealed class Runner
         _terminal?.Start();
         _log.Trace("host", "parent-side work done: releasing the child, which execs silo-init");
         Sys.WriteAll(syncFd, [1], "sync pipe");
-        Sys.Close(syncFd);
 
+        // The sync pipe stays open until the child has execed: until then, a hang-up on it is how
+        // the child learns that silo died while the kernel could not tell it (see silo-native.c).
         Span<byte> errno = stackalloc byte[4];
-        if (Sys.ReadFully(execStatusFd, errno, "exec status pipe") == 4)
+        int errnoBytes = Sys.ReadFully(execStatusFd, errno, "exec status pipe");
+        Sys.Close(syncFd);
+        if (errnoBytes == 4)
         {
             Sys.WaitPid(pid, out int childStatus);
             string step = Sys.ExitCode(childStatus) == 124
@@ -149,7 +151,7 @@ internal sealed class Runner
         {
             var context = new ParentContext(
                 pid, names, _host, _invocation.Options, _log.For(stage.Name), _cleanups.Add);
-            StageName.Attach(stage, () => stage.SetUpParent(context));
+            StageName.Attach(stage, "parent-side work", () => stage.SetUpParent(context));
         }
     }
 

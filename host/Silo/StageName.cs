@@ -7,7 +7,12 @@ internal static class StageName
 {
     public const string Key = "stage";
 
-    public static void Attach(IIsolationStage stage, Action work)
+    /// <summary>
+    /// Runs one of a stage's methods. A failure it explains keeps its words and gains the stage's
+    /// name; any other exception escaping a plugin becomes such a failure too, so that a fault in
+    /// one plugin is one line naming it, never a stack trace.
+    /// </summary>
+    public static void Attach(IIsolationStage stage, string step, Action work)
     {
         try
         {
@@ -17,6 +22,14 @@ internal static class StageName
         {
             e.Data[Key] = stage.Name;
             throw;
+        }
+        catch (Exception e) when (e is not (StageUsageException or OutOfMemoryException))
+        {
+            var failure = new StageFailureException(
+                step, $"{e.GetType().Name}: {e.Message}",
+                $"the stage did not expect this; run without it with --stages all,-{stage.Name}");
+            failure.Data[Key] = stage.Name;
+            throw failure;
         }
     }
 

@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Globalization;
 using Silo.Abstractions;
 using Silo.Native;
 
@@ -172,8 +173,13 @@ public sealed class UserStage : IIsolationStage
         }
     }
 
+    // The kernel takes ids up to 4294967294, but the plan carries them as int, where -1 means
+    // "keep the id": an id above int.MaxValue would wrap to a negative number and leave the
+    // program running as root inside. So the range stops there, as for most Linux tools.
     private static string? ValidateId(string value) =>
-        uint.TryParse(value, out uint id) && id != uint.MaxValue ? null : "an id is a whole number from 0 to 4294967294";
+        int.TryParse(value, NumberStyles.None, CultureInfo.InvariantCulture, out _)
+            ? null
+            : "an id is a whole number from 0 to 2147483647";
 
     private static string? ReadTrimmed(string path)
     {

@@ -80,6 +80,26 @@ public sealed class PidStageTests
         Assert.Equal(143, silo.WaitForExit());
     }
 
+    [Theory(DisplayName = "pid: a signal to the host silo is forwarded to the target, which can trap it")]
+    [InlineData("INT")]
+    [InlineData("HUP")]
+    [InlineData("QUIT")]
+    [InlineData("USR1")]
+    [InlineData("USR2")]
+    [InlineData("WINCH")]
+    public void Signal_ToSilo_ReachesTarget(string signal)
+    {
+        // The short sleeps let the shell run its trap between them; without forwarding, the loop
+        // runs until the test's timeout and the status is not 0.
+        using var silo = BackgroundSilo.Start(
+            "--stages", "pid", "--", "bash", "-c",
+            $"trap 'echo got {signal}; exit 0' {signal}; echo ready; while :; do sleep 0.1; done");
+        Assert.Equal("ready", silo.ReadLine());
+        silo.Signal(signal);
+        Assert.Equal($"got {signal}", silo.ReadLine());
+        Assert.Equal(0, silo.WaitForExit());
+    }
+
     [Fact(DisplayName = "pid: SIGKILL to the host silo leaves no process of the sandbox on the host")]
     public void SigKill_ToSilo_LeavesNothing()
     {
@@ -213,6 +233,23 @@ public sealed class PidStageTests
         using var silo = BackgroundSilo.StartAs(
             Silo.Nobody, "--stages", "user,pid", "--",
             "sh", "-c", "readlink /proc/self/ns/pid; sleep 1000 & sleep 1000");
+        string ns = silo.ReadLine();
+        Assert.True(Eventually(() => SandboxProcesses.In(ns).Length >= 4), "the sandbox never had its four processes");
+        silo.Signal("KILL");
+        Assert.Equal(137, silo.WaitForExit());
+        Assert.True(
+            Eventually(() => SandboxProcesses.In(ns).Length == 0),
+            $"left running: {string.Join(", ", SandboxProcesses.In(ns))}");
+    }
+
+    [Fact(DisplayName = "pid: as real root with the user stage (root inside is uid 100000 outside), SIGKILL to silo leaves nothing")]
+    public void RootMappedToRange_SigKill_LeavesNothing()
+    {
+        // Becoming root of the user namespace changes the child's host uid from 0 to the range's
+        // first id, and the kernel clears a death signal at such a change: the trampoline must
+        // set it again, or the sandbox outlives silo.
+        using var silo = BackgroundSilo.Start(
+            "--stages", "user,pid", "--", "sh", "-c", "readlink /proc/self/ns/pid; sleep 1000 & sleep 1000");
         string ns = silo.ReadLine();
         Assert.True(Eventually(() => SandboxProcesses.In(ns).Length >= 4), "the sandbox never had its four processes");
         silo.Signal("KILL");

@@ -31,6 +31,23 @@ public sealed class UserStageTests
         Assert.Equal("65534:65534", Silo.Host("stat", "-c", "%u:%g", file).Stdout.Trim());
     }
 
+    [Fact(DisplayName = "user: a file root inside creates in a bind-mounted folder of the caller's is the caller's outside")]
+    public void Unprivileged_FileCreatedInBoundFolder_IsOwnedByCallerOutside()
+    {
+        string dir = Silo.SharedTempDirectory("silo-user-");
+        string own = Path.Combine(dir, "own");
+        Directory.CreateDirectory(own);
+        Assert.Equal(0, Silo.Host("chown", $"{Silo.Nobody}:{Silo.Nobody}", own).ExitCode);
+        File.SetUnixFileMode(own, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+
+        var result = Silo.RunAs(
+            Silo.Nobody, "--stages", "user,mount", "--bind", $"{own}:/data", "--", "sh", "-c",
+            "id -u; touch /data/made-inside && stat -c %u:%g /data/made-inside");
+        Assert.Equal(0, result.ExitCode);
+        Assert.Equal("0\n0:0\n", result.Stdout);
+        Assert.Equal($"{Silo.Nobody}:{Silo.Nobody}", Silo.Host("stat", "-c", "%u:%g", Path.Combine(own, "made-inside")).Stdout.Trim());
+    }
+
     [Fact(DisplayName = "user: a root-owned host file of mode 600 can be neither read nor written from inside, though the id inside is 0")]
     public void Unprivileged_RootOnlyHostFile_StaysClosed()
     {
@@ -95,6 +112,8 @@ public sealed class UserStageTests
     [InlineData("--uid", "-1")]
     [InlineData("--uid", "abc")]
     [InlineData("--gid", "4294967295")]
+    [InlineData("--uid", "3000000000")]
+    [InlineData("--gid", "2147483648")]
     [InlineData("--userns", "many")]
     public void BadValue_Exits2(string option, string value)
     {

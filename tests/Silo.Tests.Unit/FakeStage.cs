@@ -22,7 +22,19 @@ internal sealed class FakeStage(string name, int lesson, CloneFlags flag, StageO
 
     public bool GrantsPrivilege { get; init; }
 
-    public void Plan(StageContext context) => context.AddStep($"{name} step", new WriteFile($"/{name}", name));
+    /// <summary>What planning does instead of its one step, for a test of a faulty plugin.</summary>
+    public Action<StageContext>? OnPlan { get; init; }
+
+    public void Plan(StageContext context)
+    {
+        if (OnPlan is not null)
+        {
+            OnPlan(context);
+            return;
+        }
+
+        context.AddStep($"{name} step", new WriteFile($"/{name}", name));
+    }
 
     public static FakeStage User() => new("user", 3, CloneFlags.NewUser, StageOrdering.First) { GrantsPrivilege = true };
 

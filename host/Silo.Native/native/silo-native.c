@@ -20,6 +20,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdint.h>
 #include <sys/ioctl.h>
@@ -93,7 +94,9 @@ static int place_fds(const int *fds, int count)
 
 /*
  * Clones a child with the given namespace flags. The child waits for one byte on sync_fd: the
- * host sends it once its parent-side work is done. End of file instead means: give up.
+ * host sends it once its parent-side work is done. End of file instead means: give up. The host
+ * keeps sync_write_fd, the other end, open until the child has execed; the child closes its own
+ * copy first, so that the host's end is the only one and end of file means the host is gone.
  *
  * With a new user namespace, the maps must be written before the child execs: an exec recomputes
  * the capabilities from the effective uid, and a uid that is not root of the namespace (or not
@@ -107,7 +110,7 @@ static int place_fds(const int *fds, int count)
  * errno, and its exit status says which step failed: 124 becoming root inside, 125 otherwise.
  */
 pid_t silo_clone_child(uint64_t flags, int init_fd, char *const argv[], char *const envp[],
-                       const int *fds, int fd_count, int sync_fd, int err_fd)
+                       const int *fds, int fd_count, int sync_fd, int sync_write_fd, int err_fd)
 {
     sigset_t all, old;
     sigfillset(&all);
@@ -120,7 +123,9 @@ pid_t silo_clone_child(uint64_t flags, int init_fd, char *const argv[], char *co
     if (pid == 0) {
         /* Child: one thread, in the new namespaces. Async-signal-safe calls only from here. */
         reset_signals();
-        /* Die with the host thread that cloned us: no sandbox outlives silo, even after SIGKILL. */
+        close(sync_write_fd);
+        /* Die with the host thread that cloned us: no sandbox outlives silo, even after SIGKILL.
+         * Had the host died before this line, the read below would see end of file. */
         prctl(PR_SET_PDEATHSIG, SIGKILL);
         /* A session of its own: signals the user's terminal sends to silo's process group (Ctrl-C
          * in a pipeline) reach the sandbox once, forwarded by the host, not a second time
@@ -140,6 +145,15 @@ pid_t silo_clone_child(uint64_t flags, int init_fd, char *const argv[], char *co
                 setresuid(0, 0, 0) < 0) {
                 report_errno(err_fd, errno);
                 _exit(124);
+            }
+            /* The kernel clears the death signal when the effective uid changes, as it did here
+             * whenever root inside maps to another host uid than the caller's (real root mapped
+             * to 100000): set it again, then make sure the host did not die in between. The host
+             * still holds the write end, so a hang-up on the pipe can only mean it is gone. */
+            prctl(PR_SET_PDEATHSIG, SIGKILL);
+            struct pollfd host = { .fd = sync_fd, .events = POLLIN };
+            if (poll(&host, 1, 0) > 0 && (host.revents & POLLHUP)) {
+                _exit(125);
             }
         }
         /* Keep the copy of silo-init above the numbers that place_fds fills. */
