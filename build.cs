@@ -8,7 +8,8 @@
 //   test                publish, then run the unit and the integration tests; the last line is
 //                       "N passed, N failed, N skipped" over both
 //   milestone <stage>   publish, then run one stage's integration tests as a readable list of what
-//                       was proved ("all": every stage in learning order, then the all-stages proof)
+//                       was proved ("all": the workbench, every stage in learning order, then the
+//                       all-stages proof and the escape suite)
 //
 // Bullseye, the usual target runner, is not served by the registry this project builds from; the
 // small table below does its job: each target names the targets it needs first.
@@ -33,8 +34,24 @@ if (args.Length == 0 || !targets.ContainsKey(args[0]))
     return 2;
 }
 
+// A milestone that does not exist is refused before anything is built.
+if (args[0] == "milestone" && args.Length == 2 && args[1] != "all" && !Journey().Contains(args[1]))
+{
+    Console.Error.WriteLine($"build.cs: milestone: no milestone '{args[1]}'; there are: {string.Join(", ", Journey())}, all");
+    return 2;
+}
+
 var done = new HashSet<string>();
 return RunTarget(args[0], args[1..]);
+
+// The milestones in the learner's order: the workbench (command line to exit status), each stage
+// in learning order, then the all-stages proof and the escape suite.
+string[] Journey() =>
+[
+    "workbench",
+    .. Directory.EnumerateDirectories(Path.Combine(root, "stages")).Order().Select(d => Path.GetFileName(d)[3..]),
+    "all-stages", "escape",
+];
 
 int RunTarget(string name, string[] targetArgs)
 {
@@ -127,9 +144,7 @@ int Milestone(string[] milestoneArgs)
 
     string stage = milestoneArgs[0];
     string results = Path.Combine(artifacts, "milestone-results");
-    string[] stages = stage == "all"
-        ? Directory.EnumerateDirectories(Path.Combine(root, "stages")).Order().Select(d => Path.GetFileName(d)[3..]).Append("all-stages").Append("escape").ToArray()
-        : [stage];
+    string[] stages = stage == "all" ? Journey() : [stage];
     var totals = new Totals();
     foreach (string one in stages)
     {
