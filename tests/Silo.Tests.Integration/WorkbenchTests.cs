@@ -32,6 +32,16 @@ public sealed class WorkbenchTests
         Assert.Contains("no-such-command-anywhere: command not found", result.Stderr);
     }
 
+    [Fact(DisplayName = "workbench: with every stage, a command not found exits 127 and the message names the default root")]
+    public void Run_AllStages_CommandNotFound_NamesTheRoot()
+    {
+        var result = Silo.Run("--", "no-such-command-anywhere");
+        Assert.Equal(127, result.ExitCode);
+        string line = Assert.Single(result.Stderr.TrimEnd().Split('\n'));
+        Assert.Contains("no-such-command-anywhere: command not found", line);
+        Assert.Contains("whose root is the default root", line);
+    }
+
     [Fact(DisplayName = "workbench: a file that is not executable exits 126")]
     public void Run_NotExecutable_Exits126()
     {
