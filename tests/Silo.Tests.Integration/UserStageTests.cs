@@ -122,6 +122,44 @@ public sealed class UserStageTests
         Assert.Contains(option, result.Stderr);
     }
 
+    [Fact(DisplayName = "user: as real root, --map-host-root maps every id through, host root included")]
+    public void Root_MapHostRoot_MapsEveryId()
+    {
+        var result = Silo.Run("--stages", "user", "--map-host-root", "--", "cat", "/proc/self/uid_map");
+        Assert.Equal(0, result.ExitCode);
+        Assert.Equal("0 0 4294967295", string.Join(' ', result.Stdout.Split(' ', StringSplitOptions.RemoveEmptyEntries)).Trim());
+    }
+
+    [Fact(DisplayName = "user: where no user namespace may be made (max_user_namespaces is 0), silo refuses with 125 and says how to raise it")]
+    public void NoUserNamespacesAllowed_Exits125()
+    {
+        // The limit is per user namespace: the test sets it to 0 in a namespace of its own, made
+        // as uid 65534, so the host's setting is never touched. A control run in the same
+        // namespace before the write shows that silo works there.
+        string script =
+            $"{Silo.Binary} --stages user -- true && echo control-ran; " +
+            $"echo 0 > /proc/sys/user/max_user_namespaces && exec {Silo.Binary} --stages user -- true";
+        var result = Silo.Host(
+            "setpriv", $"--reuid={Silo.Nobody}", $"--regid={Silo.Nobody}", "--clear-groups",
+            "unshare", "--user", "--map-root-user", "sh", "-c", script);
+        Assert.Equal("control-ran\n", result.Stdout);
+        Assert.Equal(125, result.ExitCode);
+        string line = Assert.Single(result.Stderr.TrimEnd().Split('\n'));
+        Assert.StartsWith("silo: user: ", line);
+        Assert.Contains("max_user_namespaces is 0", line);
+        Assert.Contains("sysctl -w user.max_user_namespaces=", line);
+    }
+
+    [Fact(DisplayName = "user: without the user stage, an ordinary user's mount stage refuses and names both ways out")]
+    public void Unprivileged_MountWithoutUserStage_Exits125()
+    {
+        var result = Silo.RunAs(Silo.Nobody, "--stages", "mount", "--", "true");
+        Assert.Equal(125, result.ExitCode);
+        string line = Assert.Single(result.Stderr.TrimEnd().Split('\n'));
+        Assert.StartsWith("silo: mount: ", line);
+        Assert.Contains("run as root or enable the user stage", line);
+    }
+
     [Fact(DisplayName = "user: --map-host-root is refused to an ordinary user (exit 2)")]
     public void Unprivileged_MapHostRoot_Exits2()
     {
