@@ -15,19 +15,34 @@ public static class IdMapPlanner
     /// <param name="SubUid">The text of /etc/subuid.</param>
     /// <param name="SubGid">The text of /etc/subgid.</param>
     /// <param name="HelpersInstalled">True when newuidmap and newgidmap exist.</param>
-    public sealed record SystemIds(string SubUid, string SubGid, bool HelpersInstalled);
+    /// <param name="InInitialUserNamespace">
+    /// False when silo itself runs inside a user namespace (in a container, or in silo): uid 0
+    /// there is root of that namespace only, and the host's ranges do not exist in it.
+    /// </param>
+    public sealed record SystemIds(string SubUid, string SubGid, bool HelpersInstalled, bool InInitialUserNamespace = true);
 
     /// <summary>Chooses the maps, or throws <see cref="StageUsageException"/> or <see cref="StageFailureException"/>.</summary>
     public static IdMap Choose(HostFacts host, string mode, bool mapHostRoot, SystemIds system)
     {
-        if (host.IsRealRoot)
+        if (host.IsRealRoot && system.InInitialUserNamespace)
         {
             return ForRoot(host, mode, mapHostRoot, system);
         }
 
         if (mapHostRoot)
         {
-            throw new StageUsageException("--map-host-root needs real root: an ordinary user cannot map the host's root");
+            throw new StageUsageException("--map-host-root needs real root: an ordinary user cannot map the host's root" +
+                (host.IsRealRoot ? ", and uid 0 here is root of a user namespace silo runs in, not of the host" : ""));
+        }
+
+        if (host.IsRealRoot)
+        {
+            // Root of an enclosing user namespace: 100000 and the host's ranges are not ids of
+            // that namespace, so the only map sure to exist is its own root, as for an ordinary
+            // user. That namespace already keeps the sandbox from the host.
+            return new IdMap(
+                [new IdRange(0, 0, 1)], [new IdRange(0, 0, 1)], MapWriter.Direct, DenySetgroups: false,
+                "silo runs inside a user namespace: root inside is that namespace's root, and no other id exists inside");
         }
 
         var subUid = SubordinateIds.Find(system.SubUid, host.UserName, host.Uid);

@@ -138,7 +138,8 @@ public sealed class UserStage : IIsolationStage
         var system = new IdMapPlanner.SystemIds(
             SubordinateIds.Read("/etc/subuid"),
             SubordinateIds.Read("/etc/subgid"),
-            File.Exists("/usr/bin/newuidmap") && File.Exists("/usr/bin/newgidmap"));
+            File.Exists("/usr/bin/newuidmap") && File.Exists("/usr/bin/newgidmap"),
+            InInitialUserNamespace: IsInitialMap(ReadTrimmed("/proc/self/uid_map")));
         return IdMapPlanner.Choose(host, options.Get(s_mode) ?? "auto", options.IsSet(s_mapHostRoot), system);
     }
 
@@ -180,6 +181,11 @@ public sealed class UserStage : IIsolationStage
         int.TryParse(value, NumberStyles.None, CultureInfo.InvariantCulture, out _)
             ? null
             : "an id is a whole number from 0 to 2147483647";
+
+    // The initial user namespace maps every id to itself: "0 0 4294967295". Any other map means
+    // that silo runs inside a user namespace of someone else's making.
+    private static bool IsInitialMap(string? uidMap) =>
+        uidMap is null || string.Join(' ', uidMap.Split((char[])[' ', '\t', '\n'], StringSplitOptions.RemoveEmptyEntries)) == "0 0 4294967295";
 
     private static string? ReadTrimmed(string path)
     {

@@ -89,4 +89,24 @@ public sealed class IdMapPlannerTests
         Assert.Equal(first, found?.First);
         Assert.Equal(count, found?.Count);
     }
+
+    [Fact]
+    public void Choose_RootOfAnEnclosingUserNamespace_MapsItsOwnRootOnly()
+    {
+        var nested = s_ranged with { InInitialUserNamespace = false };
+
+        IdMap map = IdMapPlanner.Choose(s_root, "auto", false, nested);
+
+        Assert.Equal([new IdRange(0, 0, 1)], map.Uids);
+        Assert.Equal([new IdRange(0, 0, 1)], map.Gids);
+        Assert.Equal(MapWriter.Direct, map.Writer);
+    }
+
+    [Fact]
+    public void Choose_RootOfAnEnclosingUserNamespaceWithMapHostRoot_IsAUsageError()
+    {
+        var e = Assert.Throws<StageUsageException>(
+            () => IdMapPlanner.Choose(s_root, "auto", true, s_ranged with { InInitialUserNamespace = false }));
+        Assert.Contains("not of the host", e.Message);
+    }
 }
