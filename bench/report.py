@@ -1,6 +1,7 @@
-"""bench/report.py RESULTS_DIR BENCH_DIR: turns bench/run.sh's measurements into bench/RESULTS.md
-(ratios first, then absolute times, memory, where silo's time goes) and a gnuplot script for the
-chart. Only the standard library: it runs wherever python3 does."""
+"""bench/report.py RESULTS_DIR BENCH_DIR [OUT]: turns bench/run.sh's measurements into OUT (by
+default BENCH_DIR/RESULTS.md: ratios first, then absolute times, memory, where silo's time goes)
+and a gnuplot script for the chart, which goes beside OUT. Groups that were not measured
+(BENCH_ONLY) are left out. Only the standard library: it runs wherever python3 does."""
 
 import json
 import os
@@ -9,6 +10,7 @@ import statistics
 import sys
 
 results, bench = sys.argv[1], sys.argv[2]
+report = sys.argv[3] if len(sys.argv) > 3 else os.path.join(bench, "RESULTS.md")
 bench_root = os.path.dirname(os.path.abspath(bench))
 
 
@@ -72,22 +74,27 @@ if os.path.exists(retried):
     groups = ", ".join(sorted(set(open(retried).read().split())))
     w(f"- a run failed (non-zero exit) in: {groups}; that group was measured again from the start")
 w(f"- silo stages found: {facts['stages']}; {facts['runs']} runs per command after {facts['warmup']} warm-up runs")
+if facts.get("only"):
+    w(f"- **a part of the benchmark only** (BENCH_ONLY={facts['only']}): not a result to keep")
 w("")
 
 # --- Ratios -------------------------------------------------------------------------------------
 silo = peers.get("silo")
-w("## Ratios: silo's median over each peer's (same run)")
-w("")
-ns = peers.get("silo, namespace stages only", silo)
-w("`/bin/true`, as an unprivileged user (uid 65534); lower is better for silo. The peers get the")
-w("namespaces of silo's five namespace stages; silo's default adds its hardening stages on top.")
-w("")
-w("| peer | peer's median | silo, all stages / peer | silo, namespace stages / peer |")
-w("|---|---:|---:|---:|")
-for name, (median, _, _, _) in peers.items():
-    if not name.startswith("silo"):
-        w(f"| {name} | {ms(median)} | **{silo[0] / median:.2f}** | {ns[0] / median:.2f} |")
-w("")
+if silo:
+    w("## Ratios: silo's median over each peer's (same run)")
+    w("")
+    ns = peers.get("silo, namespace stages only", silo)
+    w("`/bin/true`, as an unprivileged user (uid 65534); lower is better for silo. The peers get")
+    w("the namespaces of silo's five namespace stages, and so does `silo, namespace stages only`")
+    w("(its hardening stages turned off by name); silo's default adds caps, nonewprivs, seccomp")
+    w("and limits.")
+    w("")
+    w("| peer | peer's median | silo, all stages / peer | silo, namespace stages / peer |")
+    w("|---|---:|---:|---:|")
+    for name, (median, _, _, _) in peers.items():
+        if not name.startswith("silo"):
+            w(f"| {name} | {ms(median)} | **{silo[0] / median:.2f}** | {ns[0] / median:.2f} |")
+    w("")
 
 # --- Targets ------------------------------------------------------------------------------------
 w("## Targets")
@@ -98,13 +105,13 @@ w("difference smaller than that is noise of this run, not a cost.")
 w("")
 w("| target | measured | met? |")
 w("|---|---|---|")
-if "runc" in peers:
+if silo and "runc" in peers:
     runc = peers["runc"][0]
     r = silo[0] / runc
     verdict = "yes" if r <= 1.0 else f"no: {ms(silo[0] - runc)} over"
     w(f"| all-stage start ≤ `runc run` (ratio ≤ 1.0) | {r:.2f} ({ms(silo[0])} vs {ms(runc)}) | {verdict} |")
 console = peers.get("empty .NET console")
-if console:
+if silo and console:
     r = silo[0] / console[0]
     verdict = "yes" if r <= 2.0 else f"no: {ms(silo[0] - 2 * console[0])} over"
     w(f"| all-stage start ≤ 2 × empty .NET console | {r:.2f} × ({ms(console[0])}) | {verdict} |")
@@ -127,7 +134,7 @@ if rootfs:
         noise = 2 * (small[1] ** 2 / runs_per + large[1] ** 2 / runs_per) ** 0.5
         verdict = "yes" if growth < max(2.0, noise) else "no"
         w(f"| flat growth with rootfs size (1,000 → 100,000 files) | {growth:+.1f} ± {noise:.0f} ms | {verdict} |")
-else:
+elif "mount" not in facts["stages"].split():
     w("| flat growth with rootfs size | not measured: no mount stage yet | — |")
 w("")
 
@@ -155,16 +162,23 @@ table("Absolute times: silo and its peers", peers, memory("peers"),
       "of the run (GNU time's %M, median of five).")
 chart_at = len(out)
 table("Each stage alone (as root)", stages, memory("stages"),
+      "Each row turns on exactly one stage: naming a stage does not turn the others off, so the "
+      "hardening stages that are on by default (caps, nonewprivs, seccomp, limits) are turned "
+      "off by name, and `silo stages` confirmed each value before the run (see *Exact commands*). "
       "`no stage` turns every stage off: the host's fixed cost (runtime, plugins, command line, "
       "clone, silo-init) without any namespace. A stage's cost is its time minus that one.")
 table("Start time against the size of --rootfs (as root, all stages)", rootfs, {},
       "The root is an overlay over the directory, never a copy: time should not grow with it.")
 table("Start time against the number of --bind mounts (as root, all stages)", binds, {}, "")
-if not rootfs:
+if "mount" not in facts["stages"].split():
     w("The mount stage was not there when this ran: `--rootfs` and `--bind` were not measured.")
     w("")
 
 # --- Where silo's time goes ---------------------------------------------------------------------
+# The host's own lines, in the order it writes them. After "parent-side work done" the child is
+# released, and every line the host prints from then on relays one of the child's reports: the
+# first is silo-init's first step (a stage's name, or "init:" when it has none), the last two are
+# the target's execve and its exit.
 MARKS = [
     ("started", r"host: started"),
     ("plugins", r"host: loaded \d+ stage"),
@@ -174,7 +188,7 @@ MARKS = [
     ("cloned", r"host: child is pid"),
     ("released", r"host: parent-side work done"),
     ("exec", r"init: execve\("),
-    ("exited", r"init: target exited"),
+    ("exited", r"init: target (exited|died)"),
 ]
 PHASES = [
     ("runtime start, until silo's first line of code", None, "started"),
@@ -182,11 +196,12 @@ PHASES = [
     ("command-line parsing (System.CommandLine)", "plugins", "parsed"),
     ("planning: every stage's prerequisites and steps", "parsed", "planned"),
     ("sealed copy of silo-init into a memfd", "planned", "sealed"),
-    ("the plan written as JSON into a memfd", "sealed", "written"),
+    ("the plan written into a memfd (PlanCodec)", "sealed", "written"),
     ("clone into the namespaces", "written", "cloned"),
     ("parent-side work (uid/gid maps, helpers)", "cloned", "released"),
-    ("release to target exec: exec silo-init, its steps, fork + exec", "released", "exec"),
-    ("target runs and its exit is reported", "exec", "exited"),
+    ("exec of silo-init, until its first step is reported", "released", "first"),
+    ("child-side setup steps, and the target's fork and execve", "first", "exec"),
+    ("target runs, its exit is reported", "exec", "exited"),
     ("after the exit report, until silo has exited", "exited", "end"),
 ]
 runs = []
@@ -203,6 +218,8 @@ for name in sorted(os.listdir(results)):
             _, start, end = line.split()
             wall = (int(end) - int(start)) / 1000
     for i, (t, text) in enumerate(lines):
+        if "released" in stamps and "first" not in stamps and not text.startswith("host:"):
+            stamps["first"] = t
         for mark, pattern in MARKS:
             if mark not in stamps and re.match(pattern, text):
                 stamps[mark] = t
@@ -211,10 +228,10 @@ for name in sorted(os.listdir(results)):
                 if mark == "exec":
                     at = re.search(r"at ([\d.]+) ms in silo-init", text)
                     if at:
-                        init_internal.append(float(at.group(1)))
+                        init_internal.append((float(at.group(1)), t - stamps.get("released", t)))
     if wall is not None:
         stamps["end"] = wall
-    if all(m in stamps for m, _ in MARKS):
+    if all(m in stamps for m, _ in MARKS) and "first" in stamps:
         runs.append(stamps)
 
 if runs:
@@ -223,7 +240,10 @@ if runs:
     w(f"Medians over {len(runs)} runs of `silo --trace -- /bin/true`. The host stamps each line with")
     w("the time since the kernel started the process (the start is known to 10 ms, the kernel's")
     w("clock tick, so the first phase is only right on average); the end is the wall time the script")
-    w("measured around the run. --trace itself costs a little: the lines are written as they come.")
+    w("measured around the run. From the release of the child on, the stamps are the host's times")
+    w("of the child's reports (each step as it starts, the target's execve, its exit), so a phase")
+    w("there ends when the host has read the report. --trace itself costs a little: the lines are")
+    w("written as they come, and silo-init reports every step.")
     w("")
     w("| phase | median | share |")
     w("|---|---:|---:|")
@@ -233,10 +253,13 @@ if runs:
         w(f"| {label} | {ms(span)} | {100 * span / total:.0f}% |")
     w(f"| **total** (wall) | **{ms(total)}** | |")
     if init_internal:
+        own = statistics.median(a for a, _ in init_internal)
+        before = statistics.median(b - a for a, b in init_internal)
         w("")
-        w(f"Inside the child, silo-init takes {ms(statistics.median(init_internal))} (median) from its "
-          "own start to the target's exec; the rest of *release to target exec* is the kernel's exec "
-          "of the sealed copy and the report's way back.")
+        w(f"silo-init's own clock says {ms(own)} (median) from its start to the target's execve: "
+          "reading the plan, the steps, the target's fork and execve. The rest of the two child "
+          f"phases, {ms(before)}, is the kernel's exec of the sealed copy, the NativeAOT runtime's "
+          "start before silo-init starts its clock, and the report's way back to the host.")
     w("")
 
 notes = os.path.join(bench, "STARTUP.md")
@@ -273,7 +296,7 @@ if bars:
     with open(data, "w") as f:
         for i, (label, value) in enumerate(bars):
             f.write(f'{i}\t{value:.2f}\t"{label}"\n')
-    chart = os.path.join(bench, "chart.png")
+    chart = os.path.join(os.path.dirname(os.path.abspath(report)), "chart.png")
     with open(os.path.join(results, "chart.gp"), "w") as f:
         f.write(f"""set terminal pngcairo size 900,{120 + 28 * len(bars)} font "sans,10"
 set output "{chart}"
@@ -289,4 +312,4 @@ plot "{data}" using (0.5*$2):1:(0.5*$2):(0.35):yticlabels(3) with boxxyerror, \\
 """)
     out[chart_at:chart_at] = ["![median start-to-exit times, peers and each stage alone](chart.png)", ""]
 
-open(os.path.join(bench, "RESULTS.md"), "w").write("\n".join(out))
+open(report, "w").write("\n".join(out))

@@ -5,7 +5,12 @@
 #                           bench/RESULTS.md (and bench/chart.png where gnuplot is there)
 #
 # Environment: BENCH_RUNS (runs per command, default 30), BENCH_WARMUP (default 3),
-# BENCH_PUBLISH=1 (publish silo even when artifacts/silo/silo exists).
+# BENCH_PUBLISH=1 (publish silo even when artifacts/silo/silo exists), BENCH_ONLY (a comma list
+# of the groups to measure: peers, stages, rootfs, binds, trace; for trying a change to this script
+# or to report.py quickly, e.g. BENCH_ONLY=stages BENCH_RUNS=2 BENCH_WARMUP=0 bench/run.sh: the
+# report then goes to bench/work/RESULTS.md, and bench/RESULTS.md is left as it is).
+#
+# Needs the .NET 10 SDK (`dotnet`), which it does not install; the rest comes from apt.
 #
 # Everything is measured in one run of this script, on the same machine, with hyperfine (wall
 # time from start to exit) and GNU time (peak resident memory). The tools are given the
@@ -33,10 +38,13 @@ fi
 
 # --- 1. Tools ------------------------------------------------------------------------------------
 # hyperfine times; bubblewrap and runc are the peers; time is GNU time for peak memory; python3
-# writes the report; gnuplot draws the chart (optional, but installed when it can be).
+# writes the report; gnuplot draws the chart (optional, but installed when it can be);
+# busybox-static is the one program in the generated --rootfs trees.
 install_missing() {
-    # silo's own prerequisites (README) too: uidmap for the user stage, libseccomp2 for seccomp.
-    local packages=(hyperfine bubblewrap runc time python3 util-linux uidmap libseccomp2 gnuplot-nox)
+    # silo's own prerequisites (README) too: gcc for the publish (the clone trampoline), uidmap for
+    # the user stage, libseccomp2 for seccomp.
+    local packages=(hyperfine bubblewrap runc time python3 util-linux uidmap libseccomp2 gnuplot-nox
+        busybox-static gcc)
     local missing=()
     for p in "${packages[@]}"; do
         dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
@@ -49,14 +57,25 @@ install_missing() {
     fi
 }
 
+# The SDK is not in Debian's archive, so it is checked rather than installed.
+require_dotnet() {
+    if ! command -v dotnet >/dev/null || ! dotnet --list-sdks 2>/dev/null | grep -q '^10\.'; then
+        say "no .NET 10 SDK (dotnet): install dotnet-sdk-10.0" \
+            "(https://dotnet.microsoft.com/download) and run me again"
+        exit 1
+    fi
+}
+
 # --- 2. What is measured -------------------------------------------------------------------------
 publish() {
     if [[ ! -x $silo || ${BENCH_PUBLISH:-0} == 1 ]]; then
         say "publishing silo (dotnet run build.cs -- publish)"
         (cd "$root" && dotnet run build.cs -- publish >&2)
     fi
+}
 
-    # The yardstick for "within twice an empty .NET console": published the way silo's host is.
+# The yardstick for "within twice an empty .NET console": published the way silo's host is.
+publish_empty_console() {
     if [[ ! -x $work/empty-console/empty-console ]]; then
         say "publishing the empty .NET console program"
         dotnet publish "$here/empty-console" -c Release -r linux-x64 --self-contained false \
@@ -75,6 +94,28 @@ has_stage() {
     local s
     for s in "${stages[@]}"; do [[ $s == "$1" ]] && return 0; done
     return 1
+}
+
+# The stages a --stages value turns on, as a comma list in learning order, from silo's own listing.
+stages_on() {
+    "$silo" stages --stages "$1" | awk '$1 == "on" { print $3 }' | paste -sd, -
+}
+
+# A --stages value that turns on exactly the given stages (a comma list in learning order; empty
+# for none). Naming stages does not turn the others off: the hardening stages that are on by
+# default (caps, nonewprivs, seccomp, limits) stay on unless named with a minus, so each of those
+# that rides along is turned off by name, and silo's listing confirms the result.
+exact_stages() {
+    local want="$1" value="$1" s riders
+    riders=$(stages_on "$want")
+    for s in ${riders//,/ }; do
+        [[ ,$want, == *,"$s",* ]] || value+="${value:+,}-$s"
+    done
+    if [[ $(stages_on "$value") != "$want" ]]; then
+        say "--stages $value turns on $(stages_on "$value"), not ${want:-no stage}"
+        return 1
+    fi
+    echo "$value"
 }
 
 # A work area the unprivileged user owns: hyperfine's exports and runc's state go there.
@@ -234,6 +275,8 @@ memory_group() {
     say "memory: $name"
     for pair in "$@"; do
         local samples=() i kb
+        # The command is split into words on purpose, as hyperfine -N splits it (no shell).
+        # shellcheck disable=SC2086
         for ((i = 0; i < 5; i++)); do
             if [[ $user == nobody ]]; then
                 kb=$(as_nobody /usr/bin/time -f %M ${pair#*=} 2>&1 >/dev/null | tail -n 1)
@@ -262,12 +305,25 @@ trace_runs() {
 }
 
 main() {
+    local only="${BENCH_ONLY:-peers,stages,rootfs,binds,trace}" group
+    for group in ${only//,/ }; do
+        if [[ ! ,peers,stages,rootfs,binds,trace, == *,"$group",* ]]; then
+            say "BENCH_ONLY: unknown group '$group'; the groups are peers, stages, rootfs," \
+                "binds, trace"
+            exit 2
+        fi
+    done
+    wanted() { [[ ,$only, == *,"$1",* ]]; }
+    # A part of the benchmark is no result to keep: its report goes beside the measurements.
+    local report_to="$here/RESULTS.md"
+    [[ -n ${BENCH_ONLY:-} ]] && report_to="$work/RESULTS.md"
+
+    require_dotnet
     install_missing
     publish
     read_stages
     rm -rf "$results"
     prepare_rootless
-    prepare_runc
 
     {
         echo "date=$(date -u '+%Y-%m-%d %H:%M UTC')"
@@ -275,63 +331,87 @@ main() {
         echo "cpu=$(awk -F': ' '/model name/ { print $2; exit }' /proc/cpuinfo)"
         echo "cores=$(nproc)"
         echo "memory=$(awk '/MemTotal/ { printf "%.0f GiB", $2 / 1048576 }' /proc/meminfo)"
+        # shellcheck disable=SC1091
         echo "os=$(. /etc/os-release && echo "$PRETTY_NAME")"
         echo "load=$(cut -d' ' -f1-3 /proc/loadavg)"
         echo "dotnet=$(dotnet --version)"
-        echo "versions=$(hyperfine --version | head -1); $(bwrap --version); $(runc --version | head -1); $(unshare --version)"
+        echo "versions=$(hyperfine --version | head -1); $(bwrap --version);" \
+            "$(runc --version | head -1); $(unshare --version)"
         echo "stages=${stages[*]}"
         echo "runs=$runs"
         echo "warmup=$warmup"
+        echo "only=${BENCH_ONLY:-}"
     } >"$results/machine.txt"
 
-    local all
+    local all s
     all=$(IFS=,; echo "${stages[*]}")
-    # silo with every stage it has (its default), and with the five namespace stages only, which is
-    # exactly what unshare, bwrap and runc are given; the hardening stages add to the first.
-    local namespaces="" s
-    for s in uts pid user mount net; do has_stage "$s" && namespaces+="${namespaces:+,}$s"; done
-    local peers=(
-        "silo=$silo -- /bin/true"
-        "silo, namespace stages only=$silo --stages $namespaces -- /bin/true"
-        "unshare=$(unshare_command)"
-        "bwrap=$(bwrap_command)"
-        "runc=$(runc_command)"
-        "empty .NET console=$work/empty-console/empty-console"
-        "/bin/true=/bin/true"
-    )
-    time_group peers nobody "${peers[@]}"
-    memory_group peers nobody "${peers[@]}"
-
-    # Each stage alone, and none (every stage turned off: the host's fixed cost of a clone).
-    local none=""
-    for s in "${stages[@]}"; do none+="${none:+,}-$s"; done
-    local alone=("no stage=$silo --stages $none -- /bin/true")
-    for s in "${stages[@]}"; do alone+=("$s=$silo --stages $s -- /bin/true"); done
-    alone+=("all=$silo --stages $all -- /bin/true")
-    time_group stages root "${alone[@]}"
-    memory_group stages root "${alone[@]}"
-
-    if has_stage mount; then
-        prepare_rootfs
-        prepare_binds
-        local sizes=("host root=$silo -- /bin/true") n
-        for n in "${rootfs_sizes[@]}"; do sizes+=("$n files=$silo --rootfs $work/rootfs-$n -- /bin/true"); done
-        time_group rootfs root "${sizes[@]}"
-        local binds=()
-        for n in "${bind_counts[@]}"; do binds+=("$n binds=$silo$(bind_args "$n") -- /bin/true"); done
-        time_group binds root "${binds[@]}"
-    else
-        say "no mount stage yet: --rootfs and --bind are not measured"
+    if wanted peers; then
+        # silo with every stage it has (its default), and with the five namespace stages only,
+        # which is exactly what unshare, bwrap and runc are given: the hardening stages, on by
+        # default, are turned off by name for that row.
+        local namespaces=""
+        for s in uts pid user mount net; do has_stage "$s" && namespaces+="${namespaces:+,}$s"; done
+        namespaces=$(exact_stages "$namespaces")
+        publish_empty_console
+        prepare_runc
+        local peers=(
+            "silo=$silo -- /bin/true"
+            "silo, namespace stages only=$silo --stages $namespaces -- /bin/true"
+            "unshare=$(unshare_command)"
+            "bwrap=$(bwrap_command)"
+            "runc=$(runc_command)"
+            "empty .NET console=$work/empty-console/empty-console"
+            "/bin/true=/bin/true"
+        )
+        time_group peers nobody "${peers[@]}"
+        memory_group peers nobody "${peers[@]}"
     fi
 
-    trace_runs
+    if wanted stages; then
+        # Each stage alone, and none (every stage off: the host's fixed cost of a clone and
+        # silo-init); each row's --stages value is checked to turn on exactly that stage.
+        local value
+        value=$(exact_stages "")
+        local alone=("no stage=$silo --stages $value -- /bin/true")
+        for s in "${stages[@]}"; do
+            value=$(exact_stages "$s")
+            alone+=("$s=$silo --stages $value -- /bin/true")
+        done
+        alone+=("all=$silo --stages $all -- /bin/true")
+        time_group stages root "${alone[@]}"
+        memory_group stages root "${alone[@]}"
+    fi
+
+    if ! has_stage mount; then
+        say "no mount stage yet: --rootfs and --bind are not measured"
+    else
+        local n
+        if wanted rootfs; then
+            prepare_rootfs
+            local sizes=("host root=$silo -- /bin/true")
+            for n in "${rootfs_sizes[@]}"; do
+                sizes+=("$n files=$silo --rootfs $work/rootfs-$n -- /bin/true")
+            done
+            time_group rootfs root "${sizes[@]}"
+        fi
+        if wanted binds; then
+            prepare_binds
+            local binds=()
+            for n in "${bind_counts[@]}"; do
+                binds+=("$n binds=$silo$(bind_args "$n") -- /bin/true")
+            done
+            time_group binds root "${binds[@]}"
+        fi
+    fi
+
+    wanted trace && trace_runs
     echo "load_end=$(cut -d' ' -f1-3 /proc/loadavg)" >>"$results/machine.txt"
 
-    python3 "$here/report.py" "$results" "$here"
+    python3 "$here/report.py" "$results" "$here" "$report_to"
     if command -v gnuplot >/dev/null && [[ -f $results/chart.gp ]]; then
         gnuplot "$results/chart.gp"
     fi
-    say "wrote bench/RESULTS.md"
+    say "wrote ${report_to#"$root"/}"
 }
 
 main "$@"
