@@ -87,7 +87,13 @@ static int place_fds(const int *fds, int count)
         }
     }
     /* Every other descriptor of the host is marked close-on-exec: nothing of it may leak into the
-     * sandbox, yet the error pipe stays usable until the exec succeeds. */
+     * sandbox, yet the error pipe stays usable until the exec succeeds. Among them are the .NET
+     * runtime's own, opened before any of silo's code runs: pipes, /dev/urandom, and the memfd
+     * behind its writable-and-executable double mapping of JIT code, which in the sandbox would
+     * be a way to write code into silo itself.
+     * Known limitation: so silo cannot tell a descriptor its caller passed on purpose (runc's
+     * --preserve-fds) from one of the runtime's, and passes none beyond 0-2. Fix: have a small
+     * native launcher record the caller's open descriptors before it starts the runtime. */
     syscall(SYS_close_range, SILO_FIRST_FD + count, ~0U, CLOSE_RANGE_CLOEXEC);
     return 0;
 }
