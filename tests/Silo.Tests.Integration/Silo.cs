@@ -35,6 +35,7 @@ public static class Silo
     public const int Nobody = 65534;
 
     private static readonly Lazy<string> s_installed = new(Install);
+    private static readonly List<string> s_made = [];
 
     /// <summary>The path of the silo binary the tests run.</summary>
     public static string Binary => Path.Combine(s_installed.Value, "silo");
@@ -44,7 +45,37 @@ public static class Silo
     {
         string dir = Directory.CreateTempSubdirectory(prefix).FullName;
         File.SetUnixFileMode(dir, (UnixFileMode)Convert.ToInt32("1777", 8));
+        lock (s_made)
+        {
+            if (s_made.Count == 0)
+            {
+                AppDomain.CurrentDomain.ProcessExit += (_, _) => RemoveMade();
+            }
+
+            s_made.Add(dir);
+        }
+
         return dir;
+    }
+
+    // The test runner is root, so it can remove what the sandboxes made in these folders too,
+    // whoever owns it.
+    private static void RemoveMade()
+    {
+        lock (s_made)
+        {
+            foreach (string dir in s_made)
+            {
+                try
+                {
+                    Directory.Delete(dir, recursive: true);
+                }
+                catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+                {
+                    Console.Error.WriteLine($"tests: could not remove {dir}: {e.Message}");
+                }
+            }
+        }
     }
 
     public static SiloResult Run(params string[] args) => Run(new SiloRun(), args);
@@ -120,7 +151,6 @@ public static class Silo
         var copy = Process.Start("cp", ["-a", source + "/.", target])!;
         copy.WaitForExit();
         Process.Start("chmod", ["-R", "a+rX", target])!.WaitForExit();
-        AppDomain.CurrentDomain.ProcessExit += (_, _) => Directory.Delete(target, recursive: true);
         return target;
     }
 
