@@ -39,9 +39,19 @@ internal sealed class HostLog
         }
     }
 
-    public void Warn(string source, string text) => Write($"silo: warning: {source}: {text}");
+    public void Warn(string source, string text) =>
+        Write($"silo: warning: {source}: {OneLine(text)}");
 
-    public void Error(string text) => Write($"silo: {text}");
+    public void Error(string text) => Write($"silo: {OneLine(text)}");
+
+    /// <summary>
+    /// A message as one line. A warning or an error of silo's is one line, but the text of an
+    /// exception from a plugin or the runtime may not be (a missing assembly's ends in a line
+    /// break): each line break and the blanks around it become one space.
+    /// </summary>
+    public static string OneLine(string text) =>
+        string.Join(' ', text.Split(
+            ['\r', '\n'], StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries));
 
     /// <summary>A view for one stage, which names the stage on each line.</summary>
     public IStageLog For(string stage) => new StageLog(this, stage);

@@ -17,6 +17,14 @@ internal sealed class StageCatalog
     public const string PluginPattern = "Silo.Stage.*.dll";
     public const string PathVariable = "SILO_STAGE_PATH";
 
+    // The assemblies the host's own load context resolves (the framework's and silo's): the
+    // runtime's list of trusted platform assemblies. PreferSharedTypes gives a plugin these.
+    private static readonly Lazy<HashSet<string>> s_hostAssemblies = new(() =>
+        ((AppContext.GetData("TRUSTED_PLATFORM_ASSEMBLIES") as string) ?? "")
+            .Split(Path.PathSeparator, StringSplitOptions.RemoveEmptyEntries)
+            .Select(path => Path.GetFileNameWithoutExtension(path))
+            .ToHashSet(StringComparer.OrdinalIgnoreCase));
+
     private StageCatalog(IReadOnlyList<LoadedStage> stages, IReadOnlyList<BrokenPlugin> broken)
     {
         Stages = stages;
@@ -59,7 +67,7 @@ internal sealed class StageCatalog
             }
             catch (Exception e) when (e is not OutOfMemoryException)
             {
-                broken.Add(new BrokenPlugin(file, Unwrap(e).Message));
+                broken.Add(new BrokenPlugin(file, HostLog.OneLine(e.Message)));
             }
         }
 
@@ -109,6 +117,7 @@ internal sealed class StageCatalog
             });
         Assembly assembly = loader.LoadDefaultAssembly();
         CheckContractVersion(assembly);
+        CheckOwnDependencies(loader, assembly, file);
         var types = assembly.GetTypes()
             .Where(t => typeof(IIsolationStage).IsAssignableFrom(t) && t is { IsAbstract: false, IsInterface: false })
             .ToList();
@@ -117,7 +126,20 @@ internal sealed class StageCatalog
             throw new InvalidOperationException("it holds no class that implements IIsolationStage");
         }
 
-        return types.Select(t => new LoadedStage((IIsolationStage)Activator.CreateInstance(t)!, file)).ToList();
+        return types.Select(t => new LoadedStage(Construct(t), file)).ToList();
+    }
+
+    private static IIsolationStage Construct(Type type)
+    {
+        try
+        {
+            return (IIsolationStage)Activator.CreateInstance(type)!;
+        }
+        catch (TargetInvocationException e) when (e.InnerException is { } inner)
+        {
+            string fault = $"{inner.GetType().Name}: {inner.Message}";
+            throw new InvalidOperationException($"the constructor of {type.Name} threw {fault}", inner);
+        }
     }
 
     private static void CheckContractVersion(Assembly plugin)
@@ -131,6 +153,40 @@ internal sealed class StageCatalog
         }
     }
 
-    private static Exception Unwrap(Exception e) =>
-        e is TargetInvocationException { InnerException: { } inner } ? inner : e;
+    /// <summary>
+    /// Loads, now, every assembly the plugin needs that neither the framework nor silo provides
+    /// (its own helper libraries, and theirs), so that a missing one sets the plugin aside by
+    /// file name. The runtime would otherwise load each only at first use, in the middle of a
+    /// run, and every stage in the catalog would look usable until then. The stages shipped with
+    /// silo have no such dependency, so this loads nothing for them.
+    /// </summary>
+    private static void CheckOwnDependencies(PluginLoader loader, Assembly plugin, string file)
+    {
+        var pending = new Queue<Assembly>([plugin]);
+        var seen = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
+        while (pending.TryDequeue(out Assembly? assembly))
+        {
+            foreach (AssemblyName reference in assembly.GetReferencedAssemblies())
+            {
+                string? name = reference.Name;
+                if (name is null || s_hostAssemblies.Value.Contains(name) || !seen.Add(name))
+                {
+                    continue;
+                }
+
+                try
+                {
+                    pending.Enqueue(loader.LoadAssembly(reference));
+                }
+                catch (FileNotFoundException)
+                {
+                    string folder = Path.GetDirectoryName(file)!;
+                    throw new InvalidOperationException(
+                        $"it needs {name}.dll (version {reference.Version}), which is neither " +
+                        $"in {folder} nor part of this silo; copy {name}.dll there, or publish " +
+                        "the plugin with its dependencies");
+                }
+            }
+        }
+    }
 }

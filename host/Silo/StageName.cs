@@ -25,8 +25,9 @@ internal static class StageName
         }
         catch (Exception e) when (e is not (StageUsageException or OutOfMemoryException))
         {
+            // The runtime's own texts may end in a line break (a missing assembly's does).
             var failure = new StageFailureException(
-                step, $"{e.GetType().Name}: {e.Message}",
+                step, $"{e.GetType().Name}: {HostLog.OneLine(e.Message)}",
                 $"the stage did not expect this; run without it with --stages all,-{stage.Name}");
             failure.Data[Key] = stage.Name;
             throw failure;

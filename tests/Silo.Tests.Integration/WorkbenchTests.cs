@@ -140,4 +140,62 @@ public sealed class WorkbenchTests
         Assert.Equal("box\n", result.Stdout);
         Assert.Contains("Silo.Stage.Broken.dll", result.Stderr);
     }
+
+    [Fact(DisplayName = "workbench: a plugin whose constructor throws is reported by file name and the reason")]
+    public void Run_PluginConstructorThrows_ReportedByNameOthersUsable()
+    {
+        using var plugin = TestPlugin.Copy("Silo.Stage.FaultyConstructor");
+        var result = RunUtsBesides(plugin);
+        Assert.Equal(
+            $"silo: warning: host: stage plugin {plugin.File} is not usable: the constructor of " +
+            "FaultyConstructorStage threw InvalidOperationException: the faulty test stage refuses to be constructed",
+            Assert.Single(result.Stderr.TrimEnd().Split('\n')));
+    }
+
+    [Fact(DisplayName = "workbench: a plugin built for another stage contract is refused by file name")]
+    public void Run_PluginForAnotherContract_RefusedByNameOthersUsable()
+    {
+        using var plugin = TestPlugin.Copy("Silo.Stage.OtherContract");
+        var result = RunUtsBesides(plugin);
+        string line = Assert.Single(result.Stderr.TrimEnd().Split('\n'));
+        Assert.StartsWith($"silo: warning: host: stage plugin {plugin.File} is not usable: ", line);
+        Assert.Contains("it was built for stage contract 99, this silo has contract ", line);
+        Assert.EndsWith("; rebuild it against this silo", line);
+    }
+
+    [Fact(DisplayName = "workbench: a plugin whose own dependency is missing is reported by file name when loaded")]
+    public void Run_PluginDependencyMissing_ReportedByNameOthersUsable()
+    {
+        using var plugin = TestPlugin.Copy(
+            "Silo.Stage.MissingDependency", leaveOut: "Silo.TestPlugins.Dependency.dll");
+        var result = RunUtsBesides(plugin);
+        Assert.Equal(
+            $"silo: warning: host: stage plugin {plugin.File} is not usable: it needs " +
+            $"Silo.TestPlugins.Dependency.dll (version 1.0.0.0), which is neither in {plugin.Folder} " +
+            "nor part of this silo; copy Silo.TestPlugins.Dependency.dll there, or publish the plugin " +
+            "with its dependencies",
+            Assert.Single(result.Stderr.TrimEnd().Split('\n')));
+    }
+
+    [Fact(DisplayName = "workbench: a plugin with its own dependency beside it loads and runs")]
+    public void Run_PluginDependencyPresent_StageRuns()
+    {
+        using var plugin = TestPlugin.Copy("Silo.Stage.MissingDependency");
+        var result = Silo.Run(
+            "--stage-path", plugin.Folder, "--stages", "uts,missing-dependency", "--trace",
+            "--", "true");
+        Assert.Equal(0, result.ExitCode);
+        Assert.Contains("missing-dependency: hello from the dependency", result.Stderr);
+        Assert.DoesNotContain("not usable", result.Stderr);
+    }
+
+    /// <summary>Runs UTS with the plugin's folder searched too: UTS must still work.</summary>
+    private static SiloResult RunUtsBesides(TestPlugin plugin)
+    {
+        var result = Silo.Run(
+            "--stage-path", plugin.Folder, "--stages", "uts", "--hostname", "box", "--", "hostname");
+        Assert.Equal(0, result.ExitCode);
+        Assert.Equal("box\n", result.Stdout);
+        return result;
+    }
 }

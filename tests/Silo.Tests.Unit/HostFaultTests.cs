@@ -40,4 +40,37 @@ public sealed class HostFaultTests
             "the stage did not expect this; run without it with --stages all,-faulty",
             Assert.Single(stderr.ToString().TrimEnd().Split('\n')));
     }
+
+    [Fact]
+    public void Plan_APluginWhoseDependencyIsMissingAtFirstUse_Exits125WithOneLine()
+    {
+        // The runtime's text for an assembly it cannot find ends in a line break.
+        var faulty = new FakeStage("faulty", 1, CloneFlags.None)
+        {
+            OnPlan = _ => throw new FileNotFoundException(
+                "Could not load file or assembly 'Helper'. The system cannot find the file specified.\n"),
+        };
+        var stderr = new StringWriter();
+
+        int status = SiloApp.Run(
+            StageCatalog.FromStages([faulty]), ["plan", "--", "true"], TextWriter.Null,
+            new HostLog(stderr, trace: false));
+
+        Assert.Equal(ExitCodes.SiloFailure, status);
+        Assert.Equal(
+            "silo: faulty: plan: FileNotFoundException: Could not load file or assembly 'Helper'. " +
+            "The system cannot find the file specified.; " +
+            "the stage did not expect this; run without it with --stages all,-faulty",
+            Assert.Single(stderr.ToString().TrimEnd().Split('\n')));
+    }
+
+    [Fact]
+    public void Warn_TextWithLineBreaks_IsOneLine()
+    {
+        var stderr = new StringWriter();
+
+        new HostLog(stderr, trace: false).Warn("host", "first line\n  second line\r\n");
+
+        Assert.Equal("silo: warning: host: first line second line\n", stderr.ToString());
+    }
 }
