@@ -24,6 +24,9 @@ internal sealed partial class NewRoot
     // The old root's mount point inside the new root, removed once the old root is detached.
     private const string OldRoot = "/.silo-old-root";
 
+    // PROC_SUPER_MAGIC of linux/magic.h: statfs's f_type for a proc file system.
+    private const long ProcSuperMagic = 0x9fa0;
+
     // The first mount is where missing privilege shows; later failures have causes of their own.
     private const string Hint = "run as root or enable the user stage";
     private const string TargetHint =
@@ -232,7 +235,21 @@ internal sealed partial class NewRoot
         {
             _context.AddStep("make the root read-only (--ro)", new MakeMountReadOnly("/", Recursive: false));
         }
+
+        RequireProc();
     }
+
+    // Last in the mount stage, once "/" is the new root: from here on silo-init (its reaper
+    // reads /proc/self/task/N/children), later stages and the program trust /proc to be the
+    // kernel's. A link planted there in a rootfs is refused when proc is mounted, but a --bind
+    // or --tmpfs onto /proc covers the real one afterwards; a /proc that is not procfs answers
+    // with whatever files it holds and swallows writes meant for the kernel (runc's
+    // CVE-2019-16884 lost an AppArmor label that way). statfs names procfs by its magic number.
+    private void RequireProc() =>
+        _context.AddStep(
+            "check that /proc is the kernel's proc",
+            new RequireFileSystem("/proc", "proc", ProcSuperMagic),
+            "leave /proc to silo: no --bind or --tmpfs of another file system on it");
 
     private string UserHint => SealedRootfs ? SealedHint : TargetHint;
 

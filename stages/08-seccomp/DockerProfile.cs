@@ -1,5 +1,7 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
+using System.Text.Json.Serialization.Metadata;
+using System.Text.RegularExpressions;
 using Silo.Abstractions;
 using Silo.Native;
 
@@ -11,9 +13,22 @@ namespace Silo.Stage.Seccomp;
 /// <c>args</c>, <c>errnoRet</c>, <c>includes</c>/<c>excludes</c>), so that existing profiles work
 /// as they are. Any mistake is a usage error naming the file and the field at fault.
 /// </summary>
-public static class DockerProfile
+/// <remarks>
+/// Field names match without regard to case, as Docker's Go decoder matches them. Unlike that
+/// decoder, a field silo does not know is an error: a misspelled <c>syscalls</c> would otherwise
+/// leave a profile without rules, and a misspelled <c>args</c> would widen a rule to every call.
+/// </remarks>
+public static partial class DockerProfile
 {
     private const int EPERM = 1;
+
+    // The filter flags of seccomp(2) a profile may name. silo-init loads every filter with TSYNC
+    // alone; the others are reported, not applied (see Reader.Flags).
+    private static readonly string[] s_filterFlags =
+    [
+        "SECCOMP_FILTER_FLAG_TSYNC", "SECCOMP_FILTER_FLAG_LOG", "SECCOMP_FILTER_FLAG_SPEC_ALLOW",
+        "SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV",
+    ];
 
     /// <summary>Reads and checks a profile file.</summary>
     /// <param name="path">The file.</param>
@@ -46,13 +61,52 @@ public static class DockerProfile
         {
             // The serializer's message ends with its own "Path: ... | LineNumber: ..." suffix;
             // the path and line are given up front instead.
-            string what = e.Message.Split(" Path:")[0].Split(" LineNumber:")[0].TrimEnd();
+            string what = UnknownField(e.Path)
+                ?? e.Message.Split(" Path:")[0].Split(" LineNumber:")[0].TrimEnd();
             string line = e.LineNumber is long n ? $"line {n + 1}, " : "";
             throw new StageUsageException($"--seccomp-profile {source}: {line}at {e.Path ?? "$"}: {what}");
         }
 
         return new Reader(source, log).Read(json);
     }
+
+    // The serializer stops at the first field that no type below declares, and its path ends
+    // with that field: "$.syscalls[0].arg". Following the path through the declared fields
+    // leads to the object that holds it, whose fields the message lists. Null when the last
+    // field is a declared one: the error is of another kind (a wrong type, a syntax error).
+    private static string? UnknownField(string? path)
+    {
+        JsonTypeInfo? info = DockerProfileJson.Default.ProfileJson;
+        MatchCollection segments = PathSegment().Matches(path ?? "");
+        for (int i = 0; i < segments.Count && info is not null; i++)
+        {
+            Group name = segments[i].Groups["name"];
+            if (!name.Success)
+            {
+                info = info.ElementType is { } element
+                    ? DockerProfileJson.Default.GetTypeInfo(element)
+                    : null;
+                continue;
+            }
+
+            JsonPropertyInfo? field = info.Properties.FirstOrDefault(
+                p => string.Equals(p.Name, name.Value, StringComparison.OrdinalIgnoreCase));
+            if (field is null)
+            {
+                return i < segments.Count - 1 ? null
+                    : $"unknown field '{name.Value}' (check its spelling): the fields here are " +
+                      string.Join(", ", info.Properties.Select(p => p.Name));
+            }
+
+            info = DockerProfileJson.Default.GetTypeInfo(field.PropertyType);
+        }
+
+        return null;
+    }
+
+    // One step of a path as System.Text.Json writes it: ".name", "['odd name']" or "[3]".
+    [GeneratedRegex(@"\.(?<name>[^.\[]+)|\['(?<name>[^']*)'\]|\[\d+\]")]
+    private static partial Regex PathSegment();
 
     private sealed class Reader(string source, IStageLog log)
     {
@@ -67,6 +121,13 @@ public static class DockerProfile
         public SeccompProfile Read(ProfileJson json)
         {
             uint defaultAction = Action(json.DefaultAction, json.DefaultErrnoRet, "$.defaultAction");
+            Flags(json.Flags);
+            if (!string.IsNullOrEmpty(json.ListenerPath))
+            {
+                // Only SCMP_ACT_NOTIFY rules talk to a listener, and they are refused below.
+                log.Step($"$.listenerPath {json.ListenerPath}: not used, no rule may notify a listener");
+            }
+
             var rules = new List<SyscallRule>();
             var syscalls = json.Syscalls ?? [];
             for (int i = 0; i < syscalls.Count; i++)
@@ -78,6 +139,33 @@ public static class DockerProfile
             }
 
             return new SeccompProfile(defaultAction, Architectures(json), rules);
+        }
+
+        // TSYNC is what silo-init loads every filter with anyway. LOG (log every action but
+        // allow) and SPEC_ALLOW (turn the speculative-store-bypass mitigation off) would need
+        // the plan to carry flags; WAIT_KILLABLE_RECV only concerns a notifying filter.
+        private void Flags(List<string>? flags)
+        {
+            var ignored = new List<string>();
+            for (int i = 0; i < (flags?.Count ?? 0); i++)
+            {
+                if (!s_filterFlags.Contains(flags![i]))
+                {
+                    throw Fault($"$.flags[{i}]", $"unknown filter flag '{flags[i]}': one of {string.Join(", ", s_filterFlags)}");
+                }
+
+                if (flags[i] != s_filterFlags[0])
+                {
+                    ignored.Add(flags[i]);
+                }
+            }
+
+            if (ignored.Count > 0)
+            {
+                // Known limitation: filter flags other than TSYNC are not applied. Fix: carry
+                // the flags in LoadSeccompFilter and pass them to seccomp(2) in silo-init.
+                log.Warn($"--seccomp-profile {source}: $.flags {string.Join(", ", ignored.Distinct())} not applied: silo loads every filter with SECCOMP_FILTER_FLAG_TSYNC only");
+            }
         }
 
         // "architectures" lists every ABI; "archMap" maps each machine to its companions, and
@@ -134,7 +222,10 @@ public static class DockerProfile
 
         // Docker conditions a rule on the machine, the kernel version and the capabilities the
         // container holds. The first two are known here; the capabilities are the caps stage's
-        // business, so silo assumes the program holds none of those a rule names.
+        // business, so silo assumes the program holds none of those a rule names: a rule that
+        // needs one (includes.caps) is left out, a rule that one would lift (excludes.caps) is
+        // kept. In the profiles Docker and Podman ship that is the stricter reading both ways:
+        // includes.caps rules allow more, excludes.caps rules deny what a holder may do.
         private bool Applies(SyscallJson json, string where)
         {
             string arch = DockerArchitecture();
@@ -148,29 +239,46 @@ public static class DockerProfile
                 return false;
             }
 
-            if (json.Includes?.MinKernel is { } minKernel)
+            if (json.Includes?.MinKernel is { } minKernel &&
+                !KernelAtLeast(minKernel, $"{where}.includes.minKernel"))
             {
-                if (!Version.TryParse(minKernel.Split('-')[0], out Version? min))
-                {
-                    throw Fault($"{where}.includes.minKernel", $"'{minKernel}' is not a kernel version like 5.8");
-                }
-
-                if (Environment.OSVersion.Version < min)
-                {
-                    return false;
-                }
+                return false;
             }
 
+            if (json.Excludes?.MinKernel is { } maxKernel &&
+                KernelAtLeast(maxKernel, $"{where}.excludes.minKernel"))
+            {
+                return false;
+            }
+
+            // Known limitation: a rule conditioned on a capability is read as if the program held
+            // none, even when --cap-add grants it or the caps stage is off. Fix: let the caps
+            // stage publish the set it keeps to the other stages through the plan context.
             if (json.Includes?.Caps is { Count: > 0 } caps)
             {
-                // Known limitation: a rule that applies only when the program holds a capability
-                // is left out even when --cap-add grants it. Fix: let the caps stage publish the
-                // set it keeps to the other stages through the plan context.
                 log.Step($"{where}: left out, it applies only with {string.Join(", ", caps)}");
                 return false;
             }
 
+            if (json.Excludes?.Caps is { Count: > 0 } lifting)
+            {
+                log.Step($"{where}: kept, it is left out only with {string.Join(", ", lifting)}");
+            }
+
             return true;
+        }
+
+        // Docker compares the kernel's version and release ("5.8" of 5.8.0-63-generic) and
+        // ignores the rest, so "5.8.3" is met by any 5.8 kernel.
+        private bool KernelAtLeast(string minKernel, string where)
+        {
+            if (!Version.TryParse(minKernel.Split('-')[0], out Version? min))
+            {
+                throw Fault(where, $"'{minKernel}' is not a kernel version like 5.8");
+            }
+
+            Version kernel = Environment.OSVersion.Version;
+            return new Version(kernel.Major, kernel.Minor) >= new Version(min.Major, min.Minor);
         }
 
         private uint Action(string? name, uint? errnoRet, string where) => name switch
@@ -215,6 +323,9 @@ public static class DockerProfile
         var other => other,
     };
 
+    // The fields of moby's and Podman's profile types (and the OCI runtime spec's LinuxSeccomp
+    // they embed); no other field is accepted. Declaration order is the order messages list
+    // them in.
     internal sealed class ProfileJson
     {
         public string? DefaultAction { get; set; }
@@ -222,6 +333,9 @@ public static class DockerProfile
         public List<string>? Architectures { get; set; }
         public List<ArchMapJson>? ArchMap { get; set; }
         public List<SyscallJson>? Syscalls { get; set; }
+        public List<string>? Flags { get; set; }
+        public string? ListenerPath { get; set; }
+        public string? ListenerMetadata { get; set; }
     }
 
     internal sealed class ArchMapJson
@@ -239,6 +353,7 @@ public static class DockerProfile
         public List<ArgJson>? Args { get; set; }
         public ConditionJson? Includes { get; set; }
         public ConditionJson? Excludes { get; set; }
+        public string? Comment { get; set; }
     }
 
     internal sealed class ArgJson
@@ -264,6 +379,8 @@ public static class DockerProfile
 /// </summary>
 [JsonSourceGenerationOptions(
     PropertyNamingPolicy = JsonKnownNamingPolicy.CamelCase,
+    PropertyNameCaseInsensitive = true,
+    UnmappedMemberHandling = JsonUnmappedMemberHandling.Disallow,
     ReadCommentHandling = JsonCommentHandling.Skip)]
 [JsonSerializable(typeof(DockerProfile.ProfileJson))]
 internal sealed partial class DockerProfileJson : JsonSerializerContext

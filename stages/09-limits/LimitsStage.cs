@@ -72,7 +72,11 @@ public sealed class LimitsStage : IIsolationStage
 
         foreach (ResourceLimit limit in limits.Values)
         {
-            // silo-init sets the limit on itself; fork and exec pass it on to the target.
+            // The limit binds the target alone. In this step silo-init only raises its own hard
+            // limit when the new one is higher, so that a limit it cannot grant fails here, by
+            // name; the C trampoline (silo_spawn_target) then sets soft and hard with prlimit in
+            // the forked target just before exec. A limit sized for the program (as, nproc)
+            // would stop silo-init's .NET runtime from forking at all.
             context.AddLockDownStep(
                 $"limit {limit.Name} to {limit}",
                 new SetResourceLimit(limit.Name, limit.Soft, limit.Hard),

@@ -206,6 +206,45 @@ public sealed class MountStageTests
         Assert.False(Directory.Exists(planted));
     }
 
+    [Theory(DisplayName = "mount: a rootfs whose /proc is a symbolic link is refused with one line and exit 125, and nothing runs")]
+    [MemberData(nameof(Callers))]
+    public void RootfsProcLink_IsRefused(string caller)
+    {
+        // A link to a directory in the rootfs: followed, proc would be mounted on rootfs/etc,
+        // and the rootfs's own files would stand for /proc in its place.
+        string rootfs = TestRootfs.Create(owner: caller == "root" ? null : Silo.Nobody);
+        File.CreateSymbolicLink(Path.Combine(rootfs, "proc"), "etc");
+        string outside = Silo.SharedTempDirectory("silo-proc-");
+
+        var result = Run(caller, "--rootfs", rootfs, "--bind", $"{outside}:/out",
+            "--", "touch", "/out/ran");
+        Assert.Equal(125, result.ExitCode);
+        string line = Assert.Single(result.Stderr.Split('\n', StringSplitOptions.RemoveEmptyEntries));
+        Assert.StartsWith("silo: mount: ", line);
+        Assert.Contains(": /proc inside the new root (", line);
+        Assert.Contains("/proc) is a symbolic link", line);
+        Assert.False(File.Exists(Path.Combine(outside, "ran")));
+    }
+
+    [Theory(DisplayName = "mount: a /proc covered by --tmpfs or --bind is not procfs, and is refused after pivot_root with one line and exit 125")]
+    [MemberData(nameof(Callers))]
+    public void ProcCovered_IsRefused(string caller)
+    {
+        string source = Silo.SharedTempDirectory("silo-fakeproc-");
+        File.WriteAllText(Path.Combine(source, "cmdline"), "a file that pretends\n");
+        string[][] covers = [["--tmpfs", "/proc"], ["--bind", $"{source}:/proc"]];
+        foreach (string[] cover in covers)
+        {
+            var result = Run(caller, [.. cover, "--", "true"]);
+            Assert.Equal(125, result.ExitCode);
+            string line = Assert.Single(result.Stderr.Split('\n', StringSplitOptions.RemoveEmptyEntries));
+            Assert.StartsWith("silo: mount: check that /proc is the kernel's proc: /proc is not a proc file system (statfs type 0x", line);
+        }
+
+        // The control: the same run without the cover gets past the check.
+        Assert.Equal(0, Run(caller, "--", "true").ExitCode);
+    }
+
     [Fact(DisplayName = "mount: a command missing in the rootfs exits 127 with a message naming the rootfs")]
     public void MissingCommand_Exits127NamingRoot()
     {

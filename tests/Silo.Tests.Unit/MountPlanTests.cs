@@ -33,15 +33,40 @@ public sealed class MountPlanTests
     }
 
     [Fact]
-    public void Plan_EndsWithPivotDetachAndRemove_AndSetsWorkdirAndRoot()
+    public void Plan_EndsWithPivotDetachRemoveAndProcCheck_AndSetsWorkdirAndRoot()
     {
         var run = Plan("--stages", "user,mount", "--workdir", "/tmp", "--", "true");
-        var last = run.Plan.Steps.TakeLast(3).Select(s => s.Operation).ToList();
+        var last = run.Plan.Steps.TakeLast(4).Select(s => s.Operation).ToList();
         Assert.IsType<PivotRoot>(last[0]);
         Assert.Equal(new Unmount("/.silo-old-root", Detach: true), last[1]);
         Assert.Equal(new RemoveDirectory("/.silo-old-root"), last[2]);
+        Assert.Equal(new RequireFileSystem("/proc", "proc", 0x9fa0), last[3]);
         Assert.Equal("/tmp", run.Plan.Target.WorkingDirectory);
         Assert.StartsWith("the default root", run.Plan.Target.Root);
+    }
+
+    [Theory]
+    [InlineData("user,mount", false)]
+    [InlineData("user,pid,mount", false)]
+    [InlineData("user,mount", true)]
+    public void Plan_ProcIsCheckedOnceAfterPivotRoot_AndAfterEveryMount(string stages, bool sealedRootfs)
+    {
+        string rootfs = Directory.CreateTempSubdirectory("silo-unit-").FullName;
+        try
+        {
+            string[] options = sealedRootfs ? ["--rootfs", rootfs, "--ro"] : [];
+            string[] args = ["--stages", stages, .. options, "--tmpfs", "/proc/x", "--", "true"];
+            var steps = Plan(args).Plan.Steps;
+            PlanStep only = Assert.Single(steps, s => s.Operation is RequireFileSystem);
+            Assert.Equal(new RequireFileSystem("/proc", "proc", 0x9fa0), only.Operation);
+            int check = steps.IndexOf(only);
+            Assert.True(steps.FindIndex(s => s.Operation is PivotRoot) < check);
+            Assert.True(steps.FindLastIndex(s => s.Operation is Mount or MakeMountReadOnly) < check);
+        }
+        finally
+        {
+            Directory.Delete(rootfs);
+        }
     }
 
     [Fact]
