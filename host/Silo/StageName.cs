@@ -15,10 +15,12 @@ internal static class StageName
         }
         catch (StageFailureException e)
         {
-            e.Data[Key] = stage.Name;
+            Mark(e, stage.Name);
             throw;
         }
     }
+
+    public static void Mark(StageFailureException e, string stage) => e.Data[Key] = stage;
 
     public static string Prefix(Exception e) => e.Data[Key] is string stage ? stage + ": " : "";
 }
