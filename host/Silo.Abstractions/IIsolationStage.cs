@@ -73,7 +73,8 @@ public interface IIsolationStage
     /// <summary>
     /// Runs in the host after the clone and before the child may continue: the place for work
     /// that must be done from outside, such as writing the child's uid map or attaching a network
-    /// helper. Register cleanup with <see cref="ParentContext.OnExit"/>.
+    /// helper. Register cleanup with <see cref="ParentContext.OnExit"/>; report what goes wrong
+    /// later, while the sandbox runs, with <see cref="ParentContext.Fail"/>.
     /// </summary>
     void SetUpParent(ParentContext context)
     {

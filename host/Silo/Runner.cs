@@ -24,6 +24,7 @@ internal sealed class Runner
     private readonly Invocation _invocation;
     private readonly List<Action> _cleanups = [];
     private TerminalRelay? _terminal;
+    private LateFailure? _late;
 
     public Runner(Invocation invocation, HostFacts host, HostLog log)
     {
@@ -63,6 +64,7 @@ internal sealed class Runner
             (ulong)plan.CloneFlags, initFd, ["silo-init"], [],
             [planFd, report.Write, .. run.InheritedDescriptors], sync, execStatus.Write);
         _log.Trace("host", $"child is pid {pid} on the host");
+        _late = new LateFailure(pid, plan.CloneFlags.HasFlag(CloneFlags.NewPid), _log);
         int[] childOnly = [initFd, sync.Read, report.Write, execStatus.Write, planFd, .. run.InheritedDescriptors];
         foreach (int fd in childOnly)
         {
@@ -92,6 +94,7 @@ internal sealed class Runner
         try
         {
             SetUpParents(pid);
+            _late!.Release();
         }
         catch (StageFailureException)
         {
@@ -124,8 +127,16 @@ internal sealed class Runner
 
         Sys.Close(execStatusFd);
         Outcome outcome = RelayReports(reportFd, plan);
+        _late!.TargetEnded();
         Sys.WaitPid(pid, out int status);
         _terminal?.Drain();
+        // A stage that failed while the sandbox ran has ended it: its line is the one to show,
+        // not the signal that ended the target or silo-init.
+        if (_late.Failure is { } failure)
+        {
+            throw failure;
+        }
+
         return outcome.ExitCode ?? FromInitStatus(status);
     }
 
@@ -150,7 +161,8 @@ internal sealed class Runner
         foreach (IIsolationStage stage in _invocation.Stages)
         {
             var context = new ParentContext(
-                pid, names, _host, _invocation.Options, _log.For(stage.Name), _cleanups.Add);
+                pid, names, _host, _invocation.Options, _log.For(stage.Name), _cleanups.Add,
+                failure => _late!.Report(stage.Name, failure));
             StageName.Attach(stage, "parent-side work", () => stage.SetUpParent(context));
         }
     }
@@ -219,9 +231,15 @@ internal sealed class Runner
             case ReportKind.Started:
                 // Raw only from here, so that silo's own lines before (--trace) print as usual.
                 _log.Trace("init", $"execve({report.Text}): target is pid {report.Pid} inside (at {report.At} ms in silo-init)");
+                if (report.Pid is int target)
+                {
+                    _late!.TargetStarted(target);
+                }
+
                 _terminal?.EnterRawMode();
                 break;
             case ReportKind.Exited:
+                _late!.TargetEnded();
                 _terminal?.Restore();
                 _log.Trace("init", report.Signal is int sig ? $"target died of signal {sig}" : $"target exited with {report.Code}");
                 outcome.ExitCode = report.Code ?? ExitCodes.SignalBase + (report.Signal ?? 0);

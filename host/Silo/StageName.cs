@@ -20,7 +20,7 @@ internal static class StageName
         }
         catch (StageFailureException e)
         {
-            e.Data[Key] = stage.Name;
+            Mark(e, stage.Name);
             throw;
         }
         catch (Exception e) when (e is not (StageUsageException or OutOfMemoryException))
@@ -33,6 +33,8 @@ internal static class StageName
             throw failure;
         }
     }
+
+    public static void Mark(StageFailureException e, string stage) => e.Data[Key] = stage;
 
     public static string Prefix(Exception e) => e.Data[Key] is string stage ? stage + ": " : "";
 }

@@ -132,6 +132,7 @@ public sealed class NetStage : IIsolationStage
         }
 
         helper.CloseApi();
+        helper.FailWhenItDies(context.Fail);
     }
 
     // Known limitation: the sandbox keeps the /etc/resolv.conf it sees, and a resolver on the

@@ -30,7 +30,10 @@ internal sealed class Slirp4netns
     private readonly string? _apiDirectory;
     private readonly IStageLog _log;
     private readonly Queue<string> _lastLines = new();
-    private bool _ready;
+    private readonly CountdownEvent _openStreams = new(2);
+    private readonly Lock _lock = new();
+    private Action<StageFailureException>? _onDeath;
+    private bool _stopping;
 
     private Slirp4netns(Process process, int exitFd, int readyFd, string? apiDirectory, IStageLog log)
     {
@@ -111,10 +114,12 @@ internal sealed class Slirp4netns
         }
 
         var helper = new Slirp4netns(process, exit.Write, ready.Read, apiDirectory, log);
-        // Its stdout is a summary of the settings, block-buffered into a pipe, that arrives only
-        // when it exits: kept for an error message, not narrated.
-        process.OutputDataReceived += (_, e) => helper.Remember(e.Data, narrate: false);
-        process.ErrorDataReceived += (_, e) => helper.Remember(e.Data, narrate: true);
+        // Its stdout is a summary of the settings and a warning that seccomp support is
+        // experimental, block-buffered into a pipe, that arrives only when it exits: narrated,
+        // but no reason for a failure. Its errors go to stderr.
+        process.OutputDataReceived += (_, e) => helper.Remember(e.Data, isError: false);
+        process.ErrorDataReceived += (_, e) => helper.Remember(e.Data, isError: true);
+        process.Exited += (_, _) => helper.OnExited();
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();
         process.StandardInput.Close();
@@ -133,19 +138,20 @@ internal sealed class Slirp4netns
 
         if (read.Result < 0)
         {
-            // End of file without a byte: the helper exited before it was ready. The second wait
-            // drains its stdout and stderr, which hold the reason.
-            if (_process.WaitForExit(s_stopTimeout))
-            {
-                _process.WaitForExit();
-            }
-
+            // End of file without a byte: the helper exited before it was ready. Its stderr
+            // holds the reason.
+            WaitForLastWords();
             throw Failure(_process.HasExited
-                ? $"{Program} exited with status {_process.ExitCode}"
+                ? $"{Program} {HowItEnded(_process.ExitCode)}"
                 : $"{Program} closed its ready pipe");
         }
 
-        _ready = true;
+        // What it said while starting is no reason for an end that comes later.
+        lock (_lastLines)
+        {
+            _lastLines.Clear();
+        }
+
         _log.Step($"{Program} is ready: {Interface} has 10.0.2.100/24, gateway 10.0.2.2, DNS 10.0.2.3");
     }
 
@@ -188,13 +194,33 @@ internal sealed class Slirp4netns
         }
     }
 
+    /// <summary>
+    /// From now until <see cref="Stop"/>, the helper's end is a failure of the run, handed to
+    /// <paramref name="fail"/> on whichever thread sees it end.
+    /// </summary>
+    public void FailWhenItDies(Action<StageFailureException> fail)
+    {
+        lock (_lock)
+        {
+            _onDeath = fail;
+        }
+
+        // The helper may have ended already, before anyone watched: then the event may not come.
+        _process.EnableRaisingEvents = true;
+        if (_process.HasExited)
+        {
+            OnExited();
+        }
+    }
+
     /// <summary>Stops the helper: closes the exit pipe, and kills it if it does not go.</summary>
     public void Stop()
     {
-        if (_ready && _process.HasExited)
+        // Waits for a death that is being reported, so that the process is not disposed of
+        // under OnExited; from here on, the helper's end is no failure.
+        lock (_lock)
         {
-            _log.Warn($"{Program} exited during the run with status {_process.ExitCode}: " +
-                      $"the sandbox lost its network{LastLine()}");
+            _stopping = true;
         }
 
         Sys.Close(_exitFd);
@@ -234,13 +260,66 @@ internal sealed class Slirp4netns
         }
     }
 
+    // The helper ended while the sandbox ran: the sandbox has no network any more, and a program
+    // inside would see only timeouts, so the run fails (the host ends the sandbox) rather than
+    // going on without one.
+    private void OnExited()
+    {
+        lock (_lock)
+        {
+            Action<StageFailureException>? fail = _stopping ? null : _onDeath;
+            _onDeath = null;
+            if (fail is null)
+            {
+                return;
+            }
+
+            WaitForLastWords();
+            fail(new StageFailureException(
+                "keep user-mode networking",
+                $"{Program} {HowItEnded(_process.ExitCode)} while the sandbox ran{LastLine()}",
+                $"silo ended the sandbox, which had lost its network; --trace shows all {Program} said; " +
+                "without a network, use --net none"));
+        }
+    }
+
+    // Known limitation: .NET reports a process killed by signal N as exit status 128 + N, the way
+    // a shell does, so a helper that itself exits with 129 to 192 is said to be killed by a
+    // signal. Fix: start the helper through the trampoline and wait for it with waitid.
+    private static string HowItEnded(int status) =>
+        status is > 128 and <= 128 + 64
+            ? $"was killed by signal {status - 128} (status {status})"
+            : $"exited with status {status}";
+
+    // Bounded waits: the helper has ended, or is about to, and its stdout and stderr reach end of
+    // file soon after, unless a process it started still holds them.
+    private void WaitForLastWords()
+    {
+        if (_process.WaitForExit(s_stopTimeout))
+        {
+            _openStreams.Wait(s_stopTimeout);
+        }
+    }
+
     private StageFailureException Failure(string detail) =>
         new("attach user-mode networking", detail + LastLine(),
             $"--trace shows all the helper said; without a network, use --net none");
 
-    private void Remember(string? line, bool narrate)
+    private void Remember(string? line, bool isError)
     {
+        if (line is null)
+        {
+            _openStreams.Signal(); // end of file
+            return;
+        }
+
         if (string.IsNullOrWhiteSpace(line))
+        {
+            return;
+        }
+
+        _log.Step($"{Program}: {line.Trim()}");
+        if (!isError)
         {
             return;
         }
@@ -253,15 +332,11 @@ internal sealed class Slirp4netns
                 _lastLines.Dequeue();
             }
         }
-
-        if (narrate)
-        {
-            _log.Step($"{Program}: {line.Trim()}");
-        }
     }
 
     // The helper's own words on why it failed, such as 'open("/dev/net/tun"): Permission denied',
-    // are the most useful part of the message: the last line that is not its usual chatter.
+    // are the most useful part of the message: the last line on stderr that is not its usual
+    // chatter.
     private string LastLine()
     {
         lock (_lastLines)

@@ -255,6 +255,172 @@ public sealed class NetStageTests
         Assert.Contains("fake helper: cannot open the tun device", line);
     }
 
+    [Theory(DisplayName =
+        "net: a helper that dies while the sandbox runs is one line, exit 125, and the sandbox ends with it")]
+    [InlineData("net")]
+    [InlineData("pid,mount,net")]
+    public void HelperDiesWhileRunning_OneLine_Exits125_NothingLeft(string stages)
+    {
+        // The fake helper says it is ready, waits until the target has started a child, then
+        // dies. Every process of the run carries the marker in its command line: the fake
+        // through its folder, the target and its child through an argument.
+        string marker = Guid.NewGuid().ToString("N");
+        string bin = Directory.CreateDirectory(
+            Path.Combine(Silo.SharedTempDirectory("silo-fakehelper-"), marker)).FullName;
+        string fake = Path.Combine(bin, "slirp4netns");
+        File.WriteAllText(fake, $$"""
+            #!/bin/sh
+            for a in "$@"; do
+                case "$a" in --ready-fd=*) ready="${a#--ready-fd=}" ;; esac
+            done
+            printf 1 > "/proc/self/fd/$ready"
+            found=
+            for i in $(seq 200); do
+                grep -qs '[c]hild-{{marker}}' /proc/[0-9]*/cmdline && { found=1; break; }
+                sleep 0.1
+            done
+            [ -n "$found" ] || { echo 'fake helper: the target never ran' >&2; exit 4; }
+            echo 'fake helper: lost the tap device' >&2
+            exit 3
+            """);
+        File.SetUnixFileMode(fake, (UnixFileMode)Convert.ToInt32("755", 8));
+        const string parentAndChild = """
+            import subprocess, sys, time
+            subprocess.Popen([sys.executable, "-c", "import time; time.sleep(120)", "child-" + sys.argv[1]])
+            time.sleep(120)
+            """;
+
+        var result = Silo.Host(
+            "env", $"PATH={bin}:/usr/bin:/bin", Silo.Binary, "--stages", stages, "--net", "user", "--",
+            Python, "-c", parentAndChild, marker);
+
+        Assert.Equal(125, result.ExitCode);
+        string line = Assert.Single(result.Stderr.TrimEnd().Split('\n'));
+        Assert.StartsWith(
+            "silo: net: keep user-mode networking: slirp4netns exited with status 3 while the sandbox ran " +
+            "(slirp4netns said: fake helper: lost the tap device); silo ended the sandbox", line);
+        Assert.EndsWith("without a network, use --net none", line);
+        Assert.True(
+            Eventually(() => SandboxProcesses.WithMarker(marker).Length == 0),
+            $"processes of the run still run: {string.Join(", ", SandboxProcesses.WithMarker(marker))}");
+    }
+
+    [Fact(DisplayName =
+        "net: a port the helper cannot publish is one line and exit 125, and the helper is stopped")]
+    public void Publish_RefusedByHelper_Exits125_HelperGone()
+    {
+        // Both mappings pass the check before the clone, each on its own; the helper's second
+        // add_hostfwd then finds the port taken by its first. Its environment marks the helper.
+        int port = FreePort();
+        string marker = $"SILO_TEST_RUN={Guid.NewGuid():N}";
+        var result = Silo.Host(
+            "env", marker, Silo.Binary, "--stages", "net", "--net", "user",
+            "-p", $"{port}:80", "-p", $"{port}:81", "--", "/bin/true");
+
+        Assert.Equal(125, result.ExitCode);
+        string line = Assert.Single(result.Stderr.TrimEnd().Split('\n'));
+        Assert.StartsWith($"silo: net: publish 127.0.0.1:{port} -> 81/tcp: slirp4netns add_hostfwd: ", line);
+        Assert.EndsWith("choose another with -p", line);
+        Assert.True(
+            Eventually(() => SandboxProcesses.WithMarkerInEnvironment(marker).Length == 0),
+            "a helper of the run still runs: " +
+            string.Join(", ", SandboxProcesses.WithMarkerInEnvironment(marker)));
+    }
+
+    [Fact(DisplayName = "net: -p given twice publishes both ports, each reachable from the host on 127.0.0.1")]
+    public void Publish_TwoPorts_EachReachable()
+    {
+        // One server inside answers on two ports, each with its own port number.
+        const string servers = """
+            import http.server, sys, threading
+            class Answer(http.server.BaseHTTPRequestHandler):
+                def do_GET(self):
+                    body = f"port {self.server.server_port} inside\n".encode()
+                    self.send_response(200)
+                    self.send_header("Content-Length", str(len(body)))
+                    self.end_headers()
+                    self.wfile.write(body)
+            servers = [http.server.ThreadingHTTPServer(("0.0.0.0", int(p)), Answer) for p in sys.argv[1:]]
+            for s in servers[1:]:
+                threading.Thread(target=s.serve_forever, daemon=True).start()
+            servers[0].serve_forever()
+            """;
+        int first = FreePort();
+        int second = FreePort();
+        string marker = Guid.NewGuid().ToString("N");
+        var start = Silo.StartInfo(null,
+        [
+            "--stages", "net", "--net", "user", "-p", $"{first}:8001", "-p", $"{second}:8002", "--",
+            Python, "-c", servers, "8001", "8002",
+        ]);
+        start.Environment["SILO_TEST_RUN"] = marker;
+        using var silo = Start(start);
+        try
+        {
+            Assert.Equal("port 8001 inside\n", GetWhenUp($"http://127.0.0.1:{first}/"));
+            Assert.Equal("port 8002 inside\n", GetWhenUp($"http://127.0.0.1:{second}/"));
+            // The marker finds the helper while it runs, so its absence afterwards means something.
+            Assert.Contains(HelperOf(silo.Id), SandboxProcesses.WithMarkerInEnvironment(marker));
+
+            Silo.Host("kill", "-TERM", silo.Id.ToString());
+            Assert.True(silo.WaitForExit(TimeSpan.FromSeconds(30)), "silo did not end after SIGTERM");
+            Assert.True(
+                Eventually(() => SandboxProcesses.WithMarkerInEnvironment(marker).Length == 0),
+                "a process of the run outlived it");
+        }
+        finally
+        {
+            silo.Kill(entireProcessTree: true);
+        }
+    }
+
+    [Fact(DisplayName = "net: a port published with -p listens on the host's 127.0.0.1 only, not on every address")]
+    public void Publish_ListensOnHostLoopbackOnly()
+    {
+        int port = FreePort();
+        using var silo = StartSilo(
+            "--stages", "net", "--net", "user", "-p", $"{port}:80", "--", "sleep", "30");
+        try
+        {
+            string[] listeners = [];
+            Assert.True(
+                Eventually(() => (listeners = ListenersOn(port)).Length > 0),
+                $"nothing listens on the host's port {port}");
+            Assert.Equal(["127.0.0.1"], listeners);
+
+            Silo.Host("kill", "-TERM", silo.Id.ToString());
+            Assert.True(silo.WaitForExit(TimeSpan.FromSeconds(30)), "silo did not end after SIGTERM");
+        }
+        finally
+        {
+            silo.Kill(entireProcessTree: true);
+        }
+    }
+
+    [Fact(DisplayName =
+        "net: the issue's example, unprivileged, user,mount,net -p HOSTPORT:80 -- python3 -m http.server 80")]
+    public void IssueExample_UnprivilegedHttpServer_ReachableFromHost()
+    {
+        int port = FreePort();
+        using var silo = StartSilo(
+            Silo.Nobody, "--stages", "user,mount,net", "--net", "user", "-p", $"{port}:80", "--",
+            "python3", "-m", "http.server", "80");
+        try
+        {
+            int helper = HelperOf(silo.Id);
+            Assert.Contains("<title>Directory listing for /</title>", GetWhenUp($"http://127.0.0.1:{port}/"));
+
+            Silo.Host("kill", "-TERM", silo.Id.ToString());
+            Assert.True(silo.WaitForExit(TimeSpan.FromSeconds(30)), "silo did not end after SIGTERM");
+            Assert.Equal(128 + 15, silo.ExitCode);
+            Assert.False(IsHelper(helper), $"slirp4netns (pid {helper}) still runs after the sandbox ended");
+        }
+        finally
+        {
+            silo.Kill(entireProcessTree: true);
+        }
+    }
+
     [Fact(DisplayName = "net: --net user prints nothing of its own on success")]
     public void UserMode_Success_Quiet()
     {
@@ -306,9 +472,11 @@ public sealed class NetStageTests
 
     // setpriv execs silo in place, so the process started here is silo itself, whose pid the
     // helper's parent pid names.
-    private static Process StartSilo(int? uid, params string[] args)
+    private static Process StartSilo(int? uid, params string[] args) =>
+        Start(Silo.StartInfo(uid, args));
+
+    private static Process Start(ProcessStartInfo start)
     {
-        var start = Silo.StartInfo(uid, args);
         var process = Process.Start(start)!;
         process.StandardInput.Close();
         process.OutputDataReceived += (_, _) => { };
@@ -365,6 +533,51 @@ public sealed class NetStageTests
         {
             return 0;
         }
+    }
+
+    // The addresses that listen on a TCP port of the host, from the host's /proc/net/tcp and
+    // tcp6 (the test runs in the host's network namespace): "127.0.0.1", "0.0.0.0", "::" ...
+    private static string[] ListenersOn(int port)
+    {
+        const string Listen = "0A";
+        return
+        [
+            .. from file in (string[])["/proc/net/tcp", "/proc/net/tcp6"]
+               from line in File.ReadLines(file).Skip(1)
+               let fields = line.Split(' ', StringSplitOptions.RemoveEmptyEntries)
+               let local = fields[1].Split(':')
+               where fields[3] == Listen && Convert.ToInt32(local[1], 16) == port
+               select Address(local[0]),
+        ];
+    }
+
+    // /proc/net/tcp writes an address as the hex of its bytes in memory, word by word: 127.0.0.1
+    // is 0100007F on a little-endian machine.
+    private static string Address(string hex)
+    {
+        byte[] bytes = Convert.FromHexString(hex);
+        for (int word = 0; word < bytes.Length; word += 4)
+        {
+            Array.Reverse(bytes, word, 4);
+        }
+
+        return new IPAddress(bytes).ToString();
+    }
+
+    private static bool Eventually(Func<bool> condition)
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(20);
+        while (!condition())
+        {
+            if (DateTime.UtcNow > deadline)
+            {
+                return false;
+            }
+
+            Thread.Sleep(100);
+        }
+
+        return true;
     }
 
     private static int FreePort()

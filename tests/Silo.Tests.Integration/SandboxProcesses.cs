@@ -14,6 +14,15 @@ public static class SandboxProcesses
     public static int[] WithMarker(string marker) =>
         [.. Pids().Where(pid => Read($"/proc/{pid}/cmdline").Contains(marker, StringComparison.Ordinal))];
 
+    /// <summary>
+    /// The host PIDs of the processes whose environment holds the marker: a run's silo, and the
+    /// helpers it starts, which inherit its environment. A zombie's environment reads as empty,
+    /// and so does one the test may not read (it needs ptrace access).
+    /// </summary>
+    public static int[] WithMarkerInEnvironment(string marker) =>
+        [.. Pids().Where(pid =>
+            Read($"/proc/{pid}/environ").Contains(marker, StringComparison.Ordinal))];
+
     private static IEnumerable<int> Pids() =>
         Directory.EnumerateDirectories("/proc")
             .Select(Path.GetFileName)
@@ -45,7 +54,11 @@ public static class SandboxProcesses
         }
         catch (IOException)
         {
-            return "";
+            return ""; // the process ended while we looked
+        }
+        catch (UnauthorizedAccessException)
+        {
+            return ""; // environ passes a ptrace access check, which even root can fail
         }
     }
 }
