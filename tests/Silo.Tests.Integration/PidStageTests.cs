@@ -288,7 +288,7 @@ public sealed class PidStageTests
         }
         finally
         {
-            sleeper.Kill();
+            sleeper.Kill(entireProcessTree: true);
         }
     }
 

@@ -47,24 +47,22 @@ public static class Silo
         File.SetUnixFileMode(dir, (UnixFileMode)Convert.ToInt32("1777", 8));
         lock (s_made)
         {
-            if (s_made.Count == 0)
-            {
-                AppDomain.CurrentDomain.ProcessExit += (_, _) => RemoveMade();
-            }
-
             s_made.Add(dir);
         }
 
         return dir;
     }
 
-    // The test runner is root, so it can remove what the sandboxes made in these folders too,
-    // whoever owns it.
-    private static void RemoveMade()
+    /// <summary>
+    /// Removes every folder <see cref="SharedTempDirectory"/> made, silo's installed copy among
+    /// them: called once, when the last test has run (see <see cref="TempFolders"/>). The test
+    /// runner is root, so it can remove what the sandboxes made in them too, whoever owns it.
+    /// </summary>
+    internal static void RemoveMade()
     {
         lock (s_made)
         {
-            foreach (string dir in s_made)
+            foreach (string dir in s_made.Where(Directory.Exists))
             {
                 try
                 {
@@ -75,6 +73,8 @@ public static class Silo
                     Console.Error.WriteLine($"tests: could not remove {dir}: {e.Message}");
                 }
             }
+
+            s_made.Clear();
         }
     }
 
