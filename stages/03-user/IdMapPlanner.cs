@@ -19,7 +19,8 @@ public static class IdMapPlanner
     /// False when silo itself runs inside a user namespace (in a container, or in silo): uid 0
     /// there is root of that namespace only, and the host's ranges do not exist in it.
     /// </param>
-    public sealed record SystemIds(string SubUid, string SubGid, bool HelpersInstalled, bool InInitialUserNamespace = true);
+    public sealed record SystemIds(
+        string SubUid, string SubGid, bool HelpersInstalled, bool InInitialUserNamespace = true);
 
     /// <summary>Chooses the maps, or throws <see cref="StageUsageException"/> or <see cref="StageFailureException"/>.</summary>
     public static IdMap Choose(HostFacts host, string mode, bool mapHostRoot, SystemIds system)

@@ -26,7 +26,8 @@ public sealed class PlanCodecTests
         new WriteFile("/proc/self/setgroups", "deny \"quoted\" <&> é\n\t\u0001"),
         new Symlink("usr/bin", "/bin"), new PivotRoot("/run/root", "/run/root/old"), new ChangeDirectory("/"),
         new RemoveDirectory("/old"), new LinkUp("lo"), new SetResourceLimit("nofile", 64, ulong.MaxValue),
-        new SetNoNewPrivileges(), new LimitCapabilities(0xa80425fb), new LoadSeccompFilter([1, 2, 3, 4, 5, 6, 7, 8, 255]),
+        new SetNoNewPrivileges(), new LimitCapabilities(0xa80425fb),
+        new LoadSeccompFilter([1, 2, 3, 4, 5, 6, 7, 8, 255]),
         new RequireFileSystem("/proc", "proc", 0x9fa0),
     ];
 
@@ -87,7 +88,9 @@ public sealed class PlanCodecTests
     [Fact]
     public void ReadReport_LeavesWhatIsNotSentUnset()
     {
-        Report read = PlanCodec.ReadReport(JsonSerializer.Serialize(new Report(ReportKind.Started) { Pid = 2 }, PlanJsonContext.Default.Report));
+        string sent = JsonSerializer.Serialize(new Report(ReportKind.Started) { Pid = 2 }, PlanJsonContext.Default.Report);
+
+        Report read = PlanCodec.ReadReport(sent);
 
         Assert.Equal(new Report(ReportKind.Started) { Pid = 2 }, read);
     }
