@@ -301,7 +301,7 @@ public sealed class NetStageTests
             "(slirp4netns said: fake helper: lost the tap device); silo ended the sandbox", line);
         Assert.EndsWith("without a network, use --net none", line);
         Assert.True(
-            Eventually(() => SandboxProcesses.WithMarker(marker).Length == 0),
+            Poll.Until(() => SandboxProcesses.WithMarker(marker).Length == 0),
             $"processes of the run still run: {string.Join(", ", SandboxProcesses.WithMarker(marker))}");
     }
 
@@ -322,7 +322,7 @@ public sealed class NetStageTests
         Assert.StartsWith($"silo: net: publish 127.0.0.1:{port} -> 81/tcp: slirp4netns add_hostfwd: ", line);
         Assert.EndsWith("choose another with -p", line);
         Assert.True(
-            Eventually(() => SandboxProcesses.WithMarkerInEnvironment(marker).Length == 0),
+            Poll.Until(() => SandboxProcesses.WithMarkerInEnvironment(marker).Length == 0),
             "a helper of the run still runs: " +
             string.Join(", ", SandboxProcesses.WithMarkerInEnvironment(marker)));
     }
@@ -365,7 +365,7 @@ public sealed class NetStageTests
             Silo.Host("kill", "-TERM", silo.Id.ToString());
             Assert.True(silo.WaitForExit(TimeSpan.FromSeconds(30)), "silo did not end after SIGTERM");
             Assert.True(
-                Eventually(() => SandboxProcesses.WithMarkerInEnvironment(marker).Length == 0),
+                Poll.Until(() => SandboxProcesses.WithMarkerInEnvironment(marker).Length == 0),
                 "a process of the run outlived it");
         }
         finally
@@ -384,7 +384,7 @@ public sealed class NetStageTests
         {
             string[] listeners = [];
             Assert.True(
-                Eventually(() => (listeners = ListenersOn(port)).Length > 0),
+                Poll.Until(() => (listeners = ListenersOn(port)).Length > 0),
                 $"nothing listens on the host's port {port}");
             Assert.Equal(["127.0.0.1"], listeners);
 
@@ -564,21 +564,6 @@ public sealed class NetStageTests
         return new IPAddress(bytes).ToString();
     }
 
-    private static bool Eventually(Func<bool> condition)
-    {
-        var deadline = DateTime.UtcNow.AddSeconds(20);
-        while (!condition())
-        {
-            if (DateTime.UtcNow > deadline)
-            {
-                return false;
-            }
-
-            Thread.Sleep(100);
-        }
-
-        return true;
-    }
 
     private static int FreePort()
     {

@@ -108,13 +108,13 @@ public sealed class PidStageTests
             "--stages", "pid", "--", "sh", "-c",
             $"readlink /proc/self/ns/pid; sh -c 'sleep 1000; : {marker}' & sleep 1000; : {marker}");
         string ns = silo.ReadLine();
-        Assert.True(Eventually(() => SandboxProcesses.In(ns).Length >= 5), "the sandbox never had its five processes");
+        Assert.True(Poll.Until(() => SandboxProcesses.In(ns).Length >= 5), "the sandbox never had its five processes");
         Assert.NotEmpty(SandboxProcesses.WithMarker(marker));
 
         silo.Signal("KILL");
         Assert.Equal(137, silo.WaitForExit());
         Assert.True(
-            Eventually(() => SandboxProcesses.In(ns).Length == 0),
+            Poll.Until(() => SandboxProcesses.In(ns).Length == 0),
             $"left running: {string.Join(", ", SandboxProcesses.In(ns))}");
         Assert.Empty(SandboxProcesses.WithMarker(marker));
     }
@@ -228,36 +228,13 @@ public sealed class PidStageTests
     }
 
     [Fact(DisplayName = "pid: as an ordinary user with the user stage, SIGKILL to silo leaves no process of the sandbox")]
-    public void Unprivileged_SigKill_LeavesNothing()
-    {
-        using var silo = BackgroundSilo.StartAs(
-            Silo.Nobody, "--stages", "user,pid", "--",
-            "sh", "-c", "readlink /proc/self/ns/pid; sleep 1000 & sleep 1000");
-        string ns = silo.ReadLine();
-        Assert.True(Eventually(() => SandboxProcesses.In(ns).Length >= 4), "the sandbox never had its four processes");
-        silo.Signal("KILL");
-        Assert.Equal(137, silo.WaitForExit());
-        Assert.True(
-            Eventually(() => SandboxProcesses.In(ns).Length == 0),
-            $"left running: {string.Join(", ", SandboxProcesses.In(ns))}");
-    }
+    public void Unprivileged_SigKill_LeavesNothing() => SigKillWithUserStage_LeavesNothing(Silo.Nobody);
 
+    // Becoming root of the user namespace changes the child's host uid from 0 to the range's
+    // first id, and the kernel clears a death signal at such a change: the trampoline must set it
+    // again, or the sandbox outlives silo.
     [Fact(DisplayName = "pid: as real root with the user stage (root inside is uid 100000 outside), SIGKILL to silo leaves nothing")]
-    public void RootMappedToRange_SigKill_LeavesNothing()
-    {
-        // Becoming root of the user namespace changes the child's host uid from 0 to the range's
-        // first id, and the kernel clears a death signal at such a change: the trampoline must
-        // set it again, or the sandbox outlives silo.
-        using var silo = BackgroundSilo.Start(
-            "--stages", "user,pid", "--", "sh", "-c", "readlink /proc/self/ns/pid; sleep 1000 & sleep 1000");
-        string ns = silo.ReadLine();
-        Assert.True(Eventually(() => SandboxProcesses.In(ns).Length >= 4), "the sandbox never had its four processes");
-        silo.Signal("KILL");
-        Assert.Equal(137, silo.WaitForExit());
-        Assert.True(
-            Eventually(() => SandboxProcesses.In(ns).Length == 0),
-            $"left running: {string.Join(", ", SandboxProcesses.In(ns))}");
-    }
+    public void RootMappedToRange_SigKill_LeavesNothing() => SigKillWithUserStage_LeavesNothing(null);
 
     [Fact(DisplayName = "pid: with the mount stage, PID 1 inside is silo-init and ps lists only the sandbox's processes")]
     public void WithMount_PsShowsOnlySandbox()
@@ -279,7 +256,7 @@ public sealed class PidStageTests
         try
         {
             Assert.True(
-                Eventually(() => SandboxProcesses.WithMarker(marker).Length > 0), "the host process never started");
+                Poll.Until(() => SandboxProcesses.WithMarker(marker).Length > 0), "the host process never started");
             var result = Silo.Run(
                 "--stages", "pid,mount", "--", "sh", "-c",
                 $"test -e /proc/{sleeper.Id} && echo visible-in-proc; " +
@@ -292,19 +269,16 @@ public sealed class PidStageTests
         }
     }
 
-    private static bool Eventually(Func<bool> condition)
+    private static void SigKillWithUserStage_LeavesNothing(int? uid)
     {
-        var clock = Stopwatch.StartNew();
-        while (clock.Elapsed < TimeSpan.FromSeconds(10))
-        {
-            if (condition())
-            {
-                return true;
-            }
-
-            Thread.Sleep(50);
-        }
-
-        return condition();
+        using var silo = BackgroundSilo.StartAs(
+            uid, "--stages", "user,pid", "--", "sh", "-c", "readlink /proc/self/ns/pid; sleep 1000 & sleep 1000");
+        string ns = silo.ReadLine();
+        Assert.True(Poll.Until(() => SandboxProcesses.In(ns).Length >= 4), "the sandbox never had its four processes");
+        silo.Signal("KILL");
+        Assert.Equal(137, silo.WaitForExit());
+        Assert.True(
+            Poll.Until(() => SandboxProcesses.In(ns).Length == 0),
+            $"left running: {string.Join(", ", SandboxProcesses.In(ns))}");
     }
 }
