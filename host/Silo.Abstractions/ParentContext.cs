@@ -9,21 +9,6 @@ public sealed class ParentContext
     private readonly Action<Action> _onExit;
     private readonly Action<StageFailureException> _onFailure;
 
-    /// <summary>
-    /// Made by the host; tests make their own. <see cref="Fail"/> throws the failure on the
-    /// caller's thread.
-    /// </summary>
-    public ParentContext(
-        int childPid,
-        IReadOnlySet<string> enabledStages,
-        HostFacts host,
-        StageOptionValues options,
-        IStageLog log,
-        Action<Action> onExit)
-        : this(childPid, enabledStages, host, options, log, onExit, static failure => throw failure)
-    {
-    }
-
     /// <summary>Made by the host; tests make their own.</summary>
     /// <param name="childPid">The child's process id as the host sees it.</param>
     /// <param name="enabledStages">The names of the stages that are on for this run.</param>
@@ -31,7 +16,10 @@ public sealed class ParentContext
     /// <param name="options">The values of the options the user gave.</param>
     /// <param name="log">Narration for <c>--trace</c>, and warnings.</param>
     /// <param name="onExit">Where <see cref="OnExit"/> registers its cleanup.</param>
-    /// <param name="onFailure">What <see cref="Fail"/> does with a failure, on any thread.</param>
+    /// <param name="onFailure">
+    /// What <see cref="Fail"/> does with a failure, on any thread; without one, it throws the
+    /// failure on the caller's thread.
+    /// </param>
     public ParentContext(
         int childPid,
         IReadOnlySet<string> enabledStages,
@@ -39,7 +27,7 @@ public sealed class ParentContext
         StageOptionValues options,
         IStageLog log,
         Action<Action> onExit,
-        Action<StageFailureException> onFailure)
+        Action<StageFailureException>? onFailure = null)
     {
         ChildPid = childPid;
         EnabledStages = enabledStages;
@@ -47,7 +35,7 @@ public sealed class ParentContext
         Options = options;
         Log = log;
         _onExit = onExit;
-        _onFailure = onFailure;
+        _onFailure = onFailure ?? (static failure => throw failure);
     }
 
     /// <summary>The child's process id as the host sees it, for <c>/proc/PID/...</c>.</summary>
